@@ -1,0 +1,15 @@
+"""Settings for the test suite: production settings with a throwaway key and fast hashing."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+os.environ.setdefault("STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage")
+
+from config.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

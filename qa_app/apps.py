@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class QaAppConfig(AppConfig):
+    name = "qa_app"
+    verbose_name = "QA and audit"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,40 @@
+"""The audit trail: one function writes every event, so each carries who, tenant, what and when."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qa_app.models import AuditEvent
+from sessions_app.actors import Actor
+from sessions_app.models import Tenant
+
+
+class AuditAction:
+    API_KEY_CREATED = "api_key.created"
+    API_KEY_REVOKED = "api_key.revoked"
+    TAG_ADDED = "tag.added"
+    TAG_REMOVED = "tag.removed"
+    EVALUATION_RECORDED = "evaluation.recorded"
+    TENANT_CREATED = "tenant.created"
+    MEMBER_ROLE_CHANGED = "member.role_changed"
+
+
+def audit_record(
+    *,
+    actor: Actor,
+    tenant: Tenant | None,
+    action: str,
+    target_type: str = "",
+    target_id: Any = "",
+    details: dict | None = None,
+) -> AuditEvent:
+    """Append one event to the audit trail. Call inside the transaction of the change it records."""
+    return AuditEvent.objects.create(
+        tenant=tenant,
+        actor_user=actor.user,
+        actor_label=actor.label,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        details=details or {},
+    )

@@ -1,0 +1,136 @@
+"""Tags, evaluations and the audit trail: the evidence QA produces about sessions.
+
+Evaluations and audit events are append-only: history is evidence, so nothing here updates or
+deletes them (the managers refuse bulk changes, and instances refuse a second save).
+"""
+
+from django.conf import settings
+from django.db import models
+
+from sessions_app.models import ApiKey, Tenant, VoiceSession
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or delete an append-only record."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError(f"{self.model.__name__} is append-only")
+
+    def delete(self):
+        raise AppendOnlyError(f"{self.model.__name__} is append-only")
+
+
+class AppendOnlyModel(models.Model):
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(f"{type(self).__name__} is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"{type(self).__name__} is append-only")
+
+
+class Tag(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="tag_name_per_tenant")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TagSource(models.TextChoices):
+    API = "api"
+    REVIEW = "review"
+    INGEST = "ingest"
+    IMPORT = "import"
+
+
+class SessionTag(models.Model):
+    """The session-tag link, with who added it, how and when."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey(VoiceSession, on_delete=models.CASCADE, related_name="session_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="session_tags")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_by_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=16, choices=TagSource.choices, default=TagSource.API)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["tag__name"]
+        constraints = [models.UniqueConstraint(fields=["session", "tag"], name="session_tag_once")]
+        indexes = [models.Index(fields=["tenant", "tag", "session"], name="session_tag_tenant_tag")]
+
+    def __str__(self) -> str:
+        return f"{self.session_id}:{self.tag_id}"
+
+
+class Verdict(models.TextChoices):
+    PASS = "pass"
+    FAIL = "fail"
+    NEEDS_WORK = "needs_work"
+
+
+class Evaluation(AppendOnlyModel):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey(VoiceSession, on_delete=models.CASCADE, related_name="evaluations")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewer_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept as text so the history stays readable after a user or key is gone.
+    reviewer_label = models.CharField(max_length=150)
+    verdict = models.CharField(max_length=16, choices=Verdict.choices)
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    failure_categories = models.JSONField(default=list, blank=True)
+    notes = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="evaluation_tenant_created")]
+
+    def __str__(self) -> str:
+        return f"{self.verdict} on {self.session_id}"
+
+
+class AuditEvent(AppendOnlyModel):
+    tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # "alice" or "api-key:AbCd1234" or "system": readable after the actor is gone.
+    actor_label = models.CharField(max_length=150)
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=64, blank=True, default="")
+    target_id = models.CharField(max_length=128, blank=True, default="")
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at", "-id"], name="audit_tenant_created"),
+            models.Index(fields=["tenant", "action", "-created_at"], name="audit_tenant_action"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_label}"

@@ -1,0 +1,118 @@
+"""The one error envelope: ``{"error": {"code", "message", "param"}}``, for every API failure.
+
+DRF exceptions come through ``api_exception_handler``; Django-level 404s and 500s under ``/api/``
+come through ``json_not_found`` and ``json_server_error``, so no HTML error page reaches a client.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+from sessions_app.api.authentication import INVALID_KEY_MESSAGE
+from sessions_app.services import ServiceError
+
+CODES = {
+    status.HTTP_400_BAD_REQUEST: "invalid_request",
+    status.HTTP_401_UNAUTHORIZED: "unauthenticated",
+    status.HTTP_403_FORBIDDEN: "forbidden",
+    status.HTTP_404_NOT_FOUND: "not_found",
+    status.HTTP_405_METHOD_NOT_ALLOWED: "method_not_allowed",
+    status.HTTP_406_NOT_ACCEPTABLE: "not_acceptable",
+    status.HTTP_413_REQUEST_ENTITY_TOO_LARGE: "payload_too_large",
+    status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
+    status.HTTP_429_TOO_MANY_REQUESTS: "rate_limited",
+}
+
+
+def error_body(code: str, message: str, param: str | None = None, details: list | None = None) -> dict:
+    error: dict[str, Any] = {"code": code, "message": message, "param": param}
+    if details:
+        error["details"] = details
+    return {"error": error}
+
+
+def _flatten(detail: Any, path: str = "") -> list[dict[str, str | None]]:
+    """Turn DRF's nested error detail into ``[{"param": "transcript[2].role", "message": …}]``."""
+    if isinstance(detail, dict):
+        items = []
+        for key, value in detail.items():
+            if key in ("non_field_errors", "__all__"):
+                items.extend(_flatten(value, path))
+            elif isinstance(key, int) or str(key).isdigit():
+                items.extend(_flatten(value, f"{path}[{key}]"))
+            else:
+                items.extend(_flatten(value, f"{path}.{key}" if path else str(key)))
+        return items
+    if isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            return [{"param": path or None, "message": str(item)} for item in detail]
+        items = []
+        for index, value in enumerate(detail):
+            if value:
+                items.extend(_flatten(value, f"{path}[{index}]"))
+        return items
+    return [{"param": path or None, "message": str(detail)}]
+
+
+def _validation_message(param: str | None, message: str) -> str:
+    if param and param not in message:
+        return f"{param}: {message}"
+    return message
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, ServiceError):
+        return Response(error_body(exc.code, exc.message, exc.param), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if not isinstance(exc, exceptions.APIException):
+        return None
+
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+    # DRF answers a failed authentication with 403 when no authenticator offers a header; ours does.
+    status_code = exc.status_code
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        status_code = status.HTTP_401_UNAUTHORIZED
+        headers["WWW-Authenticate"] = "Bearer"
+
+    if isinstance(exc, exceptions.ValidationError):
+        items = _flatten(exc.detail)
+        first = items[0] if items else {"param": None, "message": "Invalid request."}
+        body = error_body(
+            "invalid_request",
+            _validation_message(first["param"], first["message"]),
+            first["param"],
+            details=items if len(items) > 1 else None,
+        )
+    elif isinstance(exc, exceptions.ParseError):
+        body = error_body("malformed_json", f"The request body is not valid JSON: {exc.detail}")
+    elif isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        body = error_body("unauthenticated", INVALID_KEY_MESSAGE)
+    else:
+        code = CODES.get(status_code, getattr(exc, "default_code", "error"))
+        param = getattr(exc, "param", None)
+        body = error_body(code, str(exc.detail), param)
+    return Response(body, status=status_code, headers=headers)
+
+
+def json_not_found(request, exception=None):
+    return JsonResponse(error_body("not_found", f"No API endpoint at {request.path}."), status=404)
+
+
+def json_server_error(request):
+    return JsonResponse(error_body("server_error", "An unexpected error occurred."), status=500)
+
+
+def json_csrf_failure(request, reason=""):
+    return JsonResponse(error_body("forbidden", "CSRF verification failed."), status=403)

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from sessions_app.api import views
+
+urlpatterns = [
+    path("voice-sessions", views.VoiceSessionListView.as_view(), name="voice-sessions"),
+    path("voice-sessions/<uuid:session_id>", views.VoiceSessionDetailView.as_view(), name="voice-session"),
+    path("voice-sessions/<uuid:session_id>/tags", views.SessionTagsView.as_view(), name="voice-session-tags"),
+    path(
+        "voice-sessions/<uuid:session_id>/tags/<str:name>",
+        views.SessionTagDetailView.as_view(),
+        name="voice-session-tag",
+    ),
+    path(
+        "voice-sessions/<uuid:session_id>/evaluations",
+        views.SessionEvaluationsView.as_view(),
+        name="voice-session-evaluations",
+    ),
+]

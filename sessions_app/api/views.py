@@ -1,0 +1,190 @@
+"""The tenant API: thin views over selectors and services. The tenant comes from the API key."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from qa_app.services import evaluation_record, session_tag_add, session_tag_remove
+from sessions_app import selectors
+from sessions_app.actors import Actor
+from sessions_app.api.pagination import EnvelopePagination
+from sessions_app.api.schema import error_responses
+from sessions_app.api.serializers import (
+    EvaluationSerializer,
+    TagListSerializer,
+    TagSerializer,
+    VoiceSessionSerializer,
+)
+from sessions_app.filters import VoiceSessionFilterSet
+from sessions_app.models import Scope, VoiceSession
+from sessions_app.presentation import evaluation_as_dict
+from sessions_app.services import session_upsert
+
+READ = Scope.SESSIONS_READ.value
+WRITE = Scope.SESSIONS_WRITE.value
+QA_WRITE = Scope.QA_WRITE.value
+
+
+class TenantAPIView(generics.GenericAPIView):
+    """Resolves the tenant from the API key; every read below starts from it."""
+
+    @property
+    def tenant(self):
+        return self.request.auth.tenant
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(api_key=self.request.auth)
+
+    @property
+    def raw(self) -> bool:
+        return self.request.auth.has_scope(Scope.SESSIONS_READ_RAW)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["raw"] = self.raw
+        return context
+
+    def get_session(self, session_id) -> VoiceSession:
+        session = selectors.session_get(tenant=self.tenant, session_id=session_id)
+        if session is None:
+            raise Http404
+        return session
+
+    def get_plain_session(self, session_id) -> VoiceSession:
+        session = (
+            selectors.sessions_for(tenant=self.tenant).select_related("tenant").filter(pk=session_id).first()
+        )
+        if session is None:
+            raise Http404
+        return session
+
+
+class VoiceSessionListView(TenantAPIView):
+    serializer_class = VoiceSessionSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = VoiceSessionFilterSet
+    pagination_class = EnvelopePagination
+    required_scopes = {"GET": READ, "POST": WRITE}
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no API key
+            return VoiceSession.objects.none()
+        return selectors.sessions_for(tenant=self.tenant)
+
+    @extend_schema(
+        operation_id="voice_sessions_list",
+        summary="List voice sessions",
+        description=(
+            "Newest `started_at` first (ties by id). Transcript text, numbers and tool payloads are "
+            "redacted unless the key has `sessions:read_raw`."
+        ),
+        responses={200: VoiceSessionSerializer(many=True), **error_responses(400, 401, 403)},
+    )
+    def get(self, request):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(selectors.sessions_with_details(queryset))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="voice_sessions_upsert",
+        summary="Create or update a voice session by stream_id",
+        description=(
+            "Creates the session (201) or updates it (200). Fields absent from the payload keep their "
+            "values; transcript turns and function calls merge by `seq`, so a retry never duplicates. "
+            "All or nothing: a rejected payload stores nothing. Read-only fields (id, qa_state, "
+            "evaluations, duration_ms, created_at, updated_at) are ignored; unknown fields are refused."
+        ),
+        request=VoiceSessionSerializer,
+        responses={
+            200: VoiceSessionSerializer,
+            201: VoiceSessionSerializer,
+            **error_responses(400, 401, 403, 413),
+        },
+    )
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = session_upsert(tenant=self.tenant, data=serializer.validated_data, actor=self.actor)
+        session = self.get_session(result.session.pk)
+        return Response(
+            self.get_serializer(session).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+
+
+class VoiceSessionDetailView(TenantAPIView):
+    serializer_class = VoiceSessionSerializer
+    required_scopes = {"GET": READ}
+
+    @extend_schema(
+        operation_id="voice_sessions_retrieve",
+        summary="One voice session",
+        responses={200: VoiceSessionSerializer, **error_responses(401, 403, 404)},
+    )
+    def get(self, request, session_id):
+        return Response(self.get_serializer(self.get_session(session_id)).data)
+
+
+class SessionTagsView(TenantAPIView):
+    serializer_class = TagSerializer
+    required_scopes = {"POST": QA_WRITE}
+
+    @extend_schema(
+        operation_id="voice_sessions_tags_add",
+        summary="Tag a session",
+        description="201 when the tag is added, 200 when the session already carried it.",
+        request=TagSerializer,
+        responses={200: TagListSerializer, 201: TagListSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request, session_id):
+        session = self.get_plain_session(session_id)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        _, created = session_tag_add(
+            session=session, name=serializer.validated_data["name"], actor=self.actor
+        )
+        tags = list(session.session_tags.order_by("tag__name").values_list("tag__name", flat=True))
+        return Response({"tags": tags}, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class SessionTagDetailView(TenantAPIView):
+    required_scopes = {"DELETE": QA_WRITE}
+
+    @extend_schema(
+        operation_id="voice_sessions_tags_remove",
+        summary="Remove a tag from a session",
+        responses={204: OpenApiResponse(description="Removed."), **error_responses(401, 403, 404)},
+        parameters=[OpenApiParameter("name", str, OpenApiParameter.PATH)],
+    )
+    def delete(self, request, session_id, name):
+        session = self.get_plain_session(session_id)
+        if not session_tag_remove(session=session, name=name, actor=self.actor):
+            error = NotFound(f"The session does not carry the tag {name!r}.")
+            error.param = "name"
+            raise error
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SessionEvaluationsView(TenantAPIView):
+    serializer_class = EvaluationSerializer
+    required_scopes = {"POST": QA_WRITE}
+
+    @extend_schema(
+        operation_id="voice_sessions_evaluations_create",
+        summary="Record an evaluation",
+        description="Appends an evaluation to the session's history and marks the session reviewed.",
+        request=EvaluationSerializer,
+        responses={201: EvaluationSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request, session_id):
+        session = self.get_plain_session(session_id)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        evaluation = evaluation_record(session=session, actor=self.actor, **serializer.validated_data)
+        return Response(evaluation_as_dict(evaluation), status=status.HTTP_201_CREATED)

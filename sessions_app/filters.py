@@ -1,0 +1,121 @@
+"""The one filter definition for session lists: the API list, the review pages and exports share it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
+from drf_spectacular.utils import extend_schema_field
+
+from sessions_app import selectors
+from sessions_app.models import QaState, SessionStatus, VoiceSession
+
+STATUS_CHOICES = [*SessionStatus.choices, ("reviewed", "Reviewed")]
+BOOLEAN_CHOICES = [("true", "Yes"), ("false", "No")]
+
+
+def _choice_error(param: str, choices) -> dict[str, str]:
+    allowed = ", ".join(value for value, _ in choices)
+    return {"invalid_choice": f"{param} must be one of: {allowed} (got %(value)s)."}
+
+
+class MultipleCharField(forms.Field):
+    """A repeatable query parameter (``?tag=a&tag=b``) read as a list of non-empty strings."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        if not value:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        return [item.strip() for item in value if item and item.strip()]
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """ISO 8601, normalized to UTC so any valid offset reaches the database in range."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(dt.UTC)
+        except OverflowError:
+            raise forms.ValidationError("Date-time out of range.", code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string"}})
+class AllTagsFilter(filters.Filter):
+    field_class = MultipleCharField
+
+    def filter(self, queryset, value):
+        for name in value or []:
+            queryset = selectors.sessions_with_tag(queryset, name.lower())
+        return queryset
+
+
+class VoiceSessionFilterSet(filters.FilterSet):
+    status = filters.ChoiceFilter(
+        choices=STATUS_CHOICES,
+        method="filter_status",
+        help_text="active, completed or failed call outcome; reviewed means qa_state=reviewed.",
+        error_messages=_choice_error("status", STATUS_CHOICES),
+    )
+    stream_id = filters.CharFilter(help_text="Exact media stream id (joins a realtime stream to a session).")
+    call_sid = filters.CharFilter(help_text="Exact Twilio CallSid (joins call state and call logs).")
+    agent_key = filters.CharFilter(help_text="Exact agent key.")
+    tag = AllTagsFilter(help_text="Sessions carrying this tag; repeat the parameter to require several.")
+    qa_state = filters.ChoiceFilter(
+        choices=QaState.choices,
+        help_text="unreviewed, in_review or reviewed.",
+        error_messages=_choice_error("qa_state", QaState.choices),
+    )
+    started_after = UtcIsoDateTimeFilter(
+        field_name="started_at", lookup_expr="gte", help_text="ISO 8601; sessions started at or after."
+    )
+    started_before = UtcIsoDateTimeFilter(
+        field_name="started_at",
+        lookup_expr="lt",
+        help_text="ISO 8601; sessions started before. An empty window matches nothing.",
+    )
+    escalated = filters.ChoiceFilter(
+        choices=BOOLEAN_CHOICES,
+        method="filter_escalated",
+        help_text="true or false.",
+        error_messages=_choice_error("escalated", BOOLEAN_CHOICES),
+    )
+    q = filters.CharFilter(method="filter_text", help_text="Text in the transcript or the summary.")
+
+    class Meta:
+        model = VoiceSession
+        fields = [
+            "status",
+            "stream_id",
+            "call_sid",
+            "agent_key",
+            "tag",
+            "qa_state",
+            "started_after",
+            "started_before",
+            "escalated",
+            "q",
+        ]
+
+    def filter_status(self, queryset, name, value):
+        if value == "reviewed":
+            return queryset.filter(qa_state=QaState.REVIEWED)
+        return queryset.filter(status=value)
+
+    def filter_escalated(self, queryset, name, value):
+        return queryset.filter(escalated=value == "true")
+
+    def filter_text(self, queryset, name, value):
+        value = value.strip()
+        return selectors.sessions_matching_text(queryset, value) if value else queryset

@@ -1,0 +1,39 @@
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from sessions_app.models import Tenant
+from sessions_app.roles import ROLES
+from sessions_app.services import ServiceError, member_set_role
+
+
+class Command(BaseCommand):
+    help = "Create the user if needed and give them a role in a tenant."
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+        parser.add_argument("--tenant", required=True, help="Tenant slug.")
+        parser.add_argument("--role", required=True, choices=ROLES)
+        parser.add_argument("--password", default=None, help="Sets the password (new or existing user).")
+        parser.add_argument("--email", default="")
+
+    @transaction.atomic
+    def handle(self, *args, username, tenant, role, password, email, **options):
+        found = Tenant.objects.filter(slug=tenant).first()
+        if found is None:
+            raise CommandError(f"No tenant with slug {tenant!r}.")
+        user_model = get_user_model()
+        user, created = user_model.objects.get_or_create(username=username, defaults={"email": email})
+        if password:
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        elif created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        try:
+            changed = member_set_role(tenant=found, user=user, role=role)
+        except ServiceError as error:
+            raise CommandError(error.message) from None
+        what = "Created user" if created else "User"
+        change = f"now {role}" if changed else f"already {role}"
+        self.stdout.write(f"{what} {username}: {change} in {found.slug}.")

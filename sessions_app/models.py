@@ -1,0 +1,259 @@
+"""Tenants, their API keys, and the voice sessions they persist.
+
+Every tenant-owned table carries ``tenant_id`` so the schema can later be distributed by tenant
+(Citus). Session indexes lead with the tenant and end with the list ordering (``-started_at, id``)
+so each filter of the list endpoint is an index range scan in order, with no sort.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+DEFAULT_FAILURE_TAXONOMY = [
+    "wrong_tool",
+    "wrong_tool_args",
+    "hallucination",
+    "missed_escalation",
+    "unnecessary_escalation",
+    "policy_violation",
+    "asr_error",
+    "tts_or_latency",
+    "caller_abandoned",
+    "other",
+]
+
+
+def default_failure_taxonomy() -> list[str]:
+    return list(DEFAULT_FAILURE_TAXONOMY)
+
+
+class Tenant(models.Model):
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    retention_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Days to keep raw conversation data; empty keeps it forever."
+    )
+    redact_on_ingest = models.BooleanField(
+        default=False, help_text="Store only redacted text: the raw transcript never reaches the database."
+    )
+    twilio_auth_token = models.CharField(
+        max_length=128, blank=True, help_text="Used to verify X-Twilio-Signature; never displayed in full."
+    )
+    failure_taxonomy = models.JSONField(default=default_failure_taxonomy)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug"]
+        permissions = [
+            ("view_sessions", "View the tenant's sessions (redacted)"),
+            ("review_sessions", "Tag and evaluate the tenant's sessions"),
+            ("view_raw_transcripts", "View unredacted transcripts and tool payloads"),
+            ("manage_api_keys", "Create and revoke the tenant's API keys"),
+            ("manage_members", "Manage the tenant's members and roles"),
+            ("export_sessions", "Export the tenant's sessions"),
+            ("view_audit", "Read the tenant's audit trail"),
+        ]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class TenantUserObjectPermission(UserObjectPermissionBase):
+    """Direct foreign key permission rows: fast joins and no orphans (unlike generic ones)."""
+
+    content_object = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+
+
+class TenantGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+
+
+class Scope(models.TextChoices):
+    SESSIONS_READ = "sessions:read", "Read sessions (redacted)"
+    SESSIONS_READ_RAW = "sessions:read_raw", "Read sessions unredacted"
+    SESSIONS_WRITE = "sessions:write", "Write sessions (ingestion)"
+    QA_WRITE = "qa:write", "Tag and evaluate sessions"
+    AUDIT_READ = "audit:read", "Read the audit trail"
+
+
+class ApiKey(models.Model):
+    """A tenant-scoped runtime credential. Only the SHA-256 digest of the whole key is stored."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=120)
+    prefix = models.CharField(max_length=16, unique=True)
+    digest = models.CharField(max_length=64)
+    scopes = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} (vsk_{self.prefix}_…)"
+
+    @property
+    def label(self) -> str:
+        """How the key appears in audit trails and reviewer columns: never the secret."""
+        return f"api-key:{self.prefix}"
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+class SessionStatus(models.TextChoices):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class QaState(models.TextChoices):
+    UNREVIEWED = "unreviewed"
+    IN_REVIEW = "in_review"
+    REVIEWED = "reviewed"
+
+
+class Direction(models.TextChoices):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+def _ordered_index(*fields: str, name: str) -> models.Index:
+    return models.Index(fields=["tenant", *fields, "-started_at", "id"], name=name)
+
+
+class VoiceSession(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="sessions")
+    stream_id = models.CharField(max_length=64)
+    call_sid = models.CharField(max_length=64, blank=True, default="")
+    agent_key = models.CharField(max_length=100)
+    status = models.CharField(max_length=16, choices=SessionStatus.choices, default=SessionStatus.ACTIVE)
+    qa_state = models.CharField(max_length=16, choices=QaState.choices, default=QaState.UNREVIEWED)
+    direction = models.CharField(max_length=16, choices=Direction.choices, default=Direction.INBOUND)
+    from_number = models.CharField(max_length=32, blank=True, default="")
+    to_number = models.CharField(max_length=32, blank=True, default="")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    model_provider = models.CharField(max_length=64, blank=True, default="")
+    model_name = models.CharField(max_length=128, blank=True, default="")
+    prompt_version = models.CharField(max_length=64, blank=True, default="")
+    model_params = models.JSONField(default=dict, blank=True)
+
+    tts_provider = models.CharField(max_length=64, blank=True, default="")
+    voice_name = models.CharField(max_length=128, blank=True, default="")
+    stt_provider = models.CharField(max_length=64, blank=True, default="")
+    language = models.CharField(max_length=32, blank=True, default="")
+
+    escalated = models.BooleanField(default=False)
+    escalation_reason = models.TextField(null=True, blank=True)
+    escalation_reason_redacted = models.TextField(null=True, blank=True)
+    escalation_at_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    summary = models.TextField(blank=True, default="")
+    summary_redacted = models.TextField(blank=True, default="")
+    metadata = models.JSONField(default=dict, blank=True)
+    metadata_redacted = models.JSONField(default=dict, blank=True)
+
+    # Maintained by the ingest service so list pages never count child rows per row.
+    turn_count = models.PositiveIntegerField(default=0)
+    function_call_count = models.PositiveIntegerField(default=0)
+    failed_function_call_count = models.PositiveIntegerField(default=0)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-started_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "stream_id"], name="session_stream_id_per_tenant"),
+        ]
+        indexes = [
+            _ordered_index(name="session_tenant_order"),
+            _ordered_index("status", name="session_tenant_status"),
+            _ordered_index("qa_state", name="session_tenant_qa_state"),
+            _ordered_index("agent_key", name="session_tenant_agent"),
+            _ordered_index("call_sid", name="session_tenant_call_sid"),
+            _ordered_index("escalated", name="session_tenant_escalated"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent_key} {self.stream_id}"
+
+    @property
+    def duration_ms(self) -> int | None:
+        if self.ended_at is None:
+            return None
+        return max(0, int((self.ended_at - self.started_at).total_seconds() * 1000))
+
+
+class TurnRole(models.TextChoices):
+    CALLER = "caller"
+    AGENT = "agent"
+    SYSTEM = "system"
+    TOOL = "tool"
+
+
+class TranscriptTurn(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey(VoiceSession, on_delete=models.CASCADE, related_name="turns")
+    seq = models.PositiveIntegerField()
+    role = models.CharField(max_length=16, choices=TurnRole.choices)
+    text = models.TextField(blank=True, default="")
+    text_redacted = models.TextField(blank=True, default="")
+    start_ms = models.PositiveIntegerField(null=True, blank=True)
+    end_ms = models.PositiveIntegerField(null=True, blank=True)
+    confidence = models.FloatField(null=True, blank=True)
+    interrupted = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["session", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "seq"], name="turn_seq_per_session"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id}#{self.seq} {self.role}"
+
+
+class FunctionCallStatus(models.TextChoices):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class FunctionCall(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey(VoiceSession, on_delete=models.CASCADE, related_name="function_calls")
+    seq = models.PositiveIntegerField()
+    turn_seq = models.PositiveIntegerField(null=True, blank=True)
+    name = models.CharField(max_length=128)
+    arguments = models.JSONField(default=dict, blank=True)
+    arguments_redacted = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    result_redacted = models.JSONField(null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=FunctionCallStatus.choices, default=FunctionCallStatus.SUCCEEDED
+    )
+    error = models.TextField(null=True, blank=True)
+    error_redacted = models.TextField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["session", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "seq"], name="function_call_seq_per_session"),
+        ]
+        indexes = [models.Index(fields=["tenant", "name", "status"], name="function_call_tenant_name")]
+
+    def __str__(self) -> str:
+        return f"{self.session_id}#{self.seq} {self.name}"

@@ -1,0 +1,45 @@
+"""Reads of voice sessions. Every read starts from a tenant: nothing here is unscoped."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from qa_app.models import Evaluation, SessionTag
+from sessions_app.models import FunctionCall, Tenant, TranscriptTurn, VoiceSession
+
+
+def sessions_for(*, tenant: Tenant) -> QuerySet[VoiceSession]:
+    """The tenant's sessions, newest first (ties by id), the order every list uses."""
+    return VoiceSession.objects.filter(tenant=tenant).order_by("-started_at", "id")
+
+
+def sessions_with_details(queryset: QuerySet[VoiceSession]) -> QuerySet[VoiceSession]:
+    """Prefetch everything the full session shape needs: one query per child table, however many rows."""
+    return queryset.select_related("tenant").prefetch_related(
+        Prefetch("turns", queryset=TranscriptTurn.objects.order_by("seq")),
+        Prefetch("function_calls", queryset=FunctionCall.objects.order_by("seq")),
+        Prefetch("session_tags", queryset=SessionTag.objects.select_related("tag").order_by("tag__name")),
+        Prefetch("evaluations", queryset=Evaluation.objects.order_by("-created_at", "-id")),
+    )
+
+
+def session_get(*, tenant: Tenant, session_id) -> VoiceSession | None:
+    """One of the tenant's sessions with its details, or None (a foreign id is indistinguishable)."""
+    return sessions_with_details(sessions_for(tenant=tenant)).filter(pk=session_id).first()
+
+
+def sessions_with_tag(queryset: QuerySet[VoiceSession], name: str) -> QuerySet[VoiceSession]:
+    tagged = SessionTag.objects.filter(
+        tenant_id=OuterRef("tenant_id"), session_id=OuterRef("pk"), tag__name=name
+    )
+    return queryset.filter(Exists(tagged))
+
+
+def sessions_matching_text(queryset: QuerySet[VoiceSession], text: str) -> QuerySet[VoiceSession]:
+    """Sessions whose summary or any transcript turn contains ``text`` (case-insensitive).
+
+    Matches run against the redacted columns, so a search can never be used to probe for PII
+    that the caller is not allowed to read.
+    """
+    turns = TranscriptTurn.objects.filter(session_id=OuterRef("pk"), text_redacted__icontains=text)
+    return queryset.filter(Q(summary_redacted__icontains=text) | Exists(turns))

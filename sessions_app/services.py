@@ -1,0 +1,413 @@
+"""Writes for tenants, API keys and voice sessions. Views and commands call these, nothing else."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from qa_app.audit import AuditAction, audit_record
+from sessions_app import keys, roles
+from sessions_app.actors import SYSTEM, Actor
+from sessions_app.models import (
+    ApiKey,
+    FunctionCall,
+    FunctionCallStatus,
+    Scope,
+    SessionStatus,
+    Tenant,
+    TranscriptTurn,
+    VoiceSession,
+)
+from sessions_app.redaction import redact_text, redact_value
+
+# A digest compared against when the prefix is unknown, so a miss costs the same as a hit.
+_DUMMY_DIGEST = keys.digest_key("vsk_000000000000_" + "0" * 49)
+
+
+class ServiceError(Exception):
+    """A rule of the domain refused the request; ``param`` names the input at fault."""
+
+    def __init__(self, message: str, *, param: str | None = None, code: str = "invalid_request"):
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.code = code
+
+
+# --- tenants -------------------------------------------------------------------------------------
+
+
+def tenant_create(
+    *,
+    slug: str,
+    name: str = "",
+    retention_days: int | None = None,
+    redact_on_ingest: bool = False,
+    twilio_auth_token: str = "",
+    actor: Actor = SYSTEM,
+) -> Tenant:
+    """Create a tenant. Slugs are unique; a duplicate is a ServiceError naming ``slug``."""
+    if Tenant.objects.filter(slug=slug).exists():
+        raise ServiceError(f"A tenant with slug {slug!r} already exists.", param="slug", code="conflict")
+    with transaction.atomic():
+        tenant = Tenant.objects.create(
+            slug=slug,
+            name=name or slug.replace("-", " ").title(),
+            retention_days=retention_days,
+            redact_on_ingest=redact_on_ingest,
+            twilio_auth_token=twilio_auth_token,
+        )
+        audit_record(
+            actor=actor,
+            tenant=tenant,
+            action=AuditAction.TENANT_CREATED,
+            target_type="tenant",
+            target_id=slug,
+        )
+    return tenant
+
+
+# --- API keys ------------------------------------------------------------------------------------
+
+
+def api_key_create(
+    *,
+    tenant: Tenant,
+    name: str,
+    scopes: Iterable[str],
+    created_by=None,
+    expires_at: dt.datetime | None = None,
+    actor: Actor = SYSTEM,
+) -> tuple[ApiKey, str]:
+    """Create a key and return it with its plaintext, which is never available again."""
+    scopes = list(dict.fromkeys(scopes))
+    unknown = [scope for scope in scopes if scope not in Scope.values]
+    if unknown:
+        raise ServiceError(
+            f"Unknown scope {unknown[0]!r}; allowed: {', '.join(Scope.values)}.", param="scopes"
+        )
+    if not scopes:
+        raise ServiceError("A key needs at least one scope.", param="scopes")
+    generated = keys.generate_key()
+    with transaction.atomic():
+        api_key = ApiKey.objects.create(
+            tenant=tenant,
+            name=name,
+            prefix=generated.prefix,
+            digest=keys.digest_key(generated.raw),
+            scopes=scopes,
+            created_by=created_by,
+            expires_at=expires_at,
+        )
+        audit_record(
+            actor=actor,
+            tenant=tenant,
+            action=AuditAction.API_KEY_CREATED,
+            target_type="api_key",
+            target_id=api_key.prefix,
+            details={"name": name, "scopes": scopes},
+        )
+    return api_key, generated.raw
+
+
+def api_key_revoke(*, api_key: ApiKey, actor: Actor = SYSTEM) -> ApiKey:
+    """Revoke a key. Revoking twice keeps the first revocation time."""
+    if api_key.revoked_at is not None:
+        return api_key
+    with transaction.atomic():
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=actor,
+            tenant=api_key.tenant,
+            action=AuditAction.API_KEY_REVOKED,
+            target_type="api_key",
+            target_id=api_key.prefix,
+        )
+    return api_key
+
+
+def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
+    """Resolve a presented key to a usable ApiKey, or None.
+
+    Every failure looks the same to the caller, and an unknown prefix still costs a digest
+    comparison, so responses never reveal whether a prefix exists.
+    """
+    parsed = keys.parse_key(raw_key)
+    if parsed is None:
+        return None
+    api_key = ApiKey.objects.select_related("tenant").filter(prefix=parsed.prefix).first()
+    if not keys.digests_match(raw_key, api_key.digest if api_key else _DUMMY_DIGEST) or api_key is None:
+        return None
+    now = timezone.now()
+    if api_key.revoked_at is not None or (api_key.expires_at is not None and api_key.expires_at <= now):
+        return None
+    resolution = dt.timedelta(seconds=settings.API_KEY_LAST_USED_RESOLUTION_SECONDS)
+    if api_key.last_used_at is None or now - api_key.last_used_at >= resolution:
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
+    return api_key
+
+
+# --- voice sessions ------------------------------------------------------------------------------
+
+_TURN_FIELDS = ["role", "text", "text_redacted", "start_ms", "end_ms", "confidence", "interrupted"]
+_CALL_FIELDS = [
+    "turn_seq",
+    "name",
+    "arguments",
+    "arguments_redacted",
+    "result",
+    "result_redacted",
+    "status",
+    "error",
+    "error_redacted",
+    "latency_ms",
+]
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    session: VoiceSession
+    created: bool
+
+
+def _session_field_values(data: Mapping[str, Any], *, redact_on_ingest: bool) -> dict[str, Any]:
+    """Map the API's nested shape onto model fields, keeping only what the payload provided."""
+    values: dict[str, Any] = {}
+    for name in (
+        "call_sid",
+        "agent_key",
+        "status",
+        "direction",
+        "from_number",
+        "to_number",
+        "started_at",
+        "ended_at",
+    ):
+        if name in data:
+            values[name] = data[name] if data[name] is not None or name == "ended_at" else ""
+    for source, fields in (
+        (
+            "model",
+            {
+                "provider": "model_provider",
+                "name": "model_name",
+                "prompt_version": "prompt_version",
+                "params": "model_params",
+            },
+        ),
+        (
+            "voice",
+            {
+                "provider": "tts_provider",
+                "voice": "voice_name",
+                "stt": "stt_provider",
+                "language": "language",
+            },
+        ),
+    ):
+        for key, field in fields.items():
+            if key in data.get(source, {}):
+                value = data[source][key]
+                values[field] = value if value is not None else ({} if field == "model_params" else "")
+    escalation = data.get("escalation") or {}
+    if "escalated" in escalation:
+        values["escalated"] = bool(escalation["escalated"])
+    if "reason" in escalation:
+        values["escalation_reason"] = escalation["reason"]
+        values["escalation_reason_redacted"] = redact_text(escalation["reason"])
+    if "at_ms" in escalation:
+        values["escalation_at_ms"] = escalation["at_ms"]
+    if "summary" in data:
+        values["summary"] = data["summary"] or ""
+        values["summary_redacted"] = redact_text(values["summary"])
+    if "metadata" in data:
+        values["metadata"] = data["metadata"] or {}
+        values["metadata_redacted"] = redact_value(values["metadata"])
+    if redact_on_ingest:
+        # The raw text never reaches the database: raw columns hold the redacted form.
+        for raw, redacted in (
+            ("summary", "summary_redacted"),
+            ("escalation_reason", "escalation_reason_redacted"),
+            ("metadata", "metadata_redacted"),
+        ):
+            if raw in values:
+                values[raw] = values[redacted]
+        for number in ("from_number", "to_number"):
+            if values.get(number):
+                values[number] = "[PHONE]"
+    return values
+
+
+def _turn_rows(
+    session: VoiceSession, turns: list[Mapping], *, redact_on_ingest: bool
+) -> list[TranscriptTurn]:
+    rows = []
+    for turn in turns:
+        text = turn.get("text") or ""
+        redacted = redact_text(text)
+        rows.append(
+            TranscriptTurn(
+                tenant_id=session.tenant_id,
+                session=session,
+                seq=turn["seq"],
+                role=turn["role"],
+                text=redacted if redact_on_ingest else text,
+                text_redacted=redacted,
+                start_ms=turn.get("start_ms"),
+                end_ms=turn.get("end_ms"),
+                confidence=turn.get("confidence"),
+                interrupted=bool(turn.get("interrupted", False)),
+            )
+        )
+    return rows
+
+
+def _call_rows(session: VoiceSession, calls: list[Mapping], *, redact_on_ingest: bool) -> list[FunctionCall]:
+    rows = []
+    for call in calls:
+        arguments = call.get("arguments") if call.get("arguments") is not None else {}
+        result = call.get("result")
+        error = call.get("error")
+        arguments_redacted = redact_value(arguments)
+        result_redacted = redact_value(result)
+        error_redacted = redact_text(error)
+        rows.append(
+            FunctionCall(
+                tenant_id=session.tenant_id,
+                session=session,
+                seq=call["seq"],
+                turn_seq=call.get("turn_seq"),
+                name=call["name"],
+                arguments=arguments_redacted if redact_on_ingest else arguments,
+                arguments_redacted=arguments_redacted,
+                result=result_redacted if redact_on_ingest else result,
+                result_redacted=result_redacted,
+                status=call.get("status") or FunctionCallStatus.SUCCEEDED,
+                error=error_redacted if redact_on_ingest else error,
+                error_redacted=error_redacted,
+                latency_ms=call.get("latency_ms"),
+            )
+        )
+    return rows
+
+
+def _locked_session(*, tenant: Tenant, stream_id: str) -> VoiceSession | None:
+    return VoiceSession.objects.select_for_update().filter(tenant=tenant, stream_id=stream_id).first()
+
+
+@transaction.atomic
+def session_upsert(*, tenant: Tenant, data: Mapping[str, Any], actor: Actor = SYSTEM) -> UpsertResult:
+    """Create or update the tenant's session with ``data["stream_id"]``, all or nothing.
+
+    Fields absent from the payload keep their stored values. Transcript turns and function calls
+    merge by ``seq``: a known seq is overwritten, a new one is added, so a retried or partial
+    batch never duplicates. Text is redacted once here, on write, so reads only pick a column.
+    """
+    from qa_app.services import session_tags_attach
+
+    stream_id = data["stream_id"]
+    values = _session_field_values(data, redact_on_ingest=tenant.redact_on_ingest)
+    session = _locked_session(tenant=tenant, stream_id=stream_id)
+    created = False
+    if session is None:
+        values.setdefault("started_at", timezone.now())
+        values.setdefault("status", SessionStatus.ACTIVE)
+        if "agent_key" not in values:
+            raise ServiceError("agent_key is required for a new session.", param="agent_key")
+        try:
+            with transaction.atomic():
+                session = VoiceSession.objects.create(tenant=tenant, stream_id=stream_id, **values)
+                created = True
+        except IntegrityError:
+            # A concurrent writer created it between our read and insert: update theirs instead.
+            session = _locked_session(tenant=tenant, stream_id=stream_id)
+            if session is None:
+                raise
+    if not created:
+        for field, value in values.items():
+            setattr(session, field, value)
+
+    if session.ended_at is not None and session.ended_at < session.started_at:
+        raise ServiceError("ended_at must not be before started_at.", param="ended_at")
+
+    turns = data.get("transcript") or []
+    if turns:
+        TranscriptTurn.objects.bulk_create(
+            _turn_rows(session, turns, redact_on_ingest=tenant.redact_on_ingest),
+            update_conflicts=True,
+            unique_fields=["session", "seq"],
+            update_fields=_TURN_FIELDS,
+        )
+    calls = data.get("function_calls") or []
+    if calls:
+        FunctionCall.objects.bulk_create(
+            _call_rows(session, calls, redact_on_ingest=tenant.redact_on_ingest),
+            update_conflicts=True,
+            unique_fields=["session", "seq"],
+            update_fields=_CALL_FIELDS,
+        )
+    if turns or created:
+        session.turn_count = TranscriptTurn.objects.filter(session=session).count()
+    if calls or created:
+        counts = FunctionCall.objects.filter(session=session).aggregate(
+            total=Count("id"), failed=Count("id", filter=Q(status=FunctionCallStatus.FAILED))
+        )
+        session.function_call_count = counts["total"]
+        session.failed_function_call_count = counts["failed"]
+    session.save()
+    if data.get("tags"):
+        session_tags_attach(session=session, names=data["tags"], actor=actor)
+    return UpsertResult(session=session, created=created)
+
+
+# --- members and roles ---------------------------------------------------------------------------
+
+
+def _role_group(*, tenant: Tenant, role: str):
+    from django.contrib.auth.models import Group
+    from guardian.shortcuts import assign_perm
+
+    group, created = Group.objects.get_or_create(name=roles.role_group_name(tenant.slug, role))
+    if created:
+        for permission in roles.ROLE_PERMISSIONS[role]:
+            assign_perm(f"sessions_app.{permission}", group, tenant)
+    return group
+
+
+def member_role(*, tenant: Tenant, user) -> str | None:
+    """The user's role in the tenant, or None when they are not a member."""
+    names = {roles.role_group_name(tenant.slug, role): role for role in roles.ROLES}
+    group = user.groups.filter(name__in=names).values_list("name", flat=True).first()
+    return names.get(group)
+
+
+@transaction.atomic
+def member_set_role(*, tenant: Tenant, user, role: str, actor: Actor = SYSTEM) -> bool:
+    """Give the user exactly one role in the tenant. Returns False when nothing changed."""
+    if role not in roles.ROLES:
+        raise ServiceError(f"role must be one of: {', '.join(roles.ROLES)}.", param="role")
+    previous = member_role(tenant=tenant, user=user)
+    if previous == role:
+        return False
+    for other in roles.ROLES:
+        if other != role:
+            user.groups.remove(*user.groups.filter(name=roles.role_group_name(tenant.slug, other)))
+    user.groups.add(_role_group(tenant=tenant, role=role))
+    audit_record(
+        actor=actor,
+        tenant=tenant,
+        action=AuditAction.MEMBER_ROLE_CHANGED,
+        target_type="user",
+        target_id=user.get_username(),
+        details={"from": previous, "to": role},
+    )
+    return True

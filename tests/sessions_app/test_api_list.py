@@ -1,0 +1,206 @@
+"""GET /api/v1/voice-sessions: envelope, ordering, pagination, every filter, and strict parameters."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from qa_app.services import evaluation_record, session_tag_add
+from sessions_app.actors import SYSTEM
+
+URL = "/api/v1/voice-sessions"
+pytestmark = pytest.mark.django_db
+T0 = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
+
+
+def ids(response):
+    return [item["id"] for item in response.json()["data"]]
+
+
+@pytest.fixture
+def three(tenant, make_session):
+    """Three sessions started one hour apart; index 0 is the oldest."""
+    return [
+        make_session(tenant, started_at=T0, agent_key="billing-agent", status="completed"),
+        make_session(
+            tenant,
+            started_at=T0 + dt.timedelta(hours=1),
+            agent_key="scheduling-agent",
+            status="failed",
+            escalation={"escalated": True, "reason": "asked for a human", "at_ms": 4000},
+        ),
+        make_session(
+            tenant,
+            started_at=T0 + dt.timedelta(hours=2),
+            agent_key="billing-agent",
+            status="active",
+            summary="Caller wants to update the card on file",
+            ended_at=None,
+        ),
+    ]
+
+
+def test_envelope_and_newest_first(api, three):
+    response = api.get(URL)
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"data", "limit", "offset", "count", "next", "previous"}
+    assert (body["limit"], body["offset"], body["count"]) == (25, 0, 3)
+    assert body["next"] is None and body["previous"] is None
+    assert ids(response) == [str(s.pk) for s in reversed(three)]
+
+
+def test_items_carry_the_full_session_shape(api, three):
+    item = api.get(URL).json()["data"][-1]
+    assert set(item) == {
+        "id",
+        "stream_id",
+        "call_sid",
+        "agent_key",
+        "status",
+        "qa_state",
+        "direction",
+        "from_number",
+        "to_number",
+        "started_at",
+        "ended_at",
+        "duration_ms",
+        "model",
+        "voice",
+        "transcript",
+        "function_calls",
+        "escalation",
+        "summary",
+        "tags",
+        "evaluations",
+        "metadata",
+        "created_at",
+        "updated_at",
+    }
+    assert set(item["model"]) == {"provider", "name", "prompt_version", "params"}
+    assert set(item["voice"]) == {"provider", "voice", "stt", "language"}
+    assert set(item["escalation"]) == {"escalated", "reason", "at_ms"}
+    assert item["started_at"].endswith("Z")
+    assert item["transcript"][0] == {
+        "seq": 0,
+        "role": "agent",
+        "text": "Thanks for calling Acme billing, how can I help?",
+        "start_ms": 0,
+        "end_ms": 2500,
+        "confidence": None,
+        "interrupted": False,
+    }
+
+
+def test_ties_on_started_at_are_ordered_by_id(api, tenant, make_session):
+    sessions = [make_session(tenant, started_at=T0) for _ in range(4)]
+    assert ids(api.get(URL)) == sorted(str(s.pk) for s in sessions)
+
+
+def test_limit_offset_and_links(api, three):
+    body = api.get(URL, {"limit": 1, "offset": 1}).json()
+    assert [item["id"] for item in body["data"]] == [str(three[1].pk)]
+    assert "limit=1" in body["next"] and "offset=2" in body["next"]
+    assert "limit=1" in body["previous"]
+    last = api.get(URL, {"limit": 1, "offset": 2}).json()
+    assert last["next"] is None
+
+
+def test_links_keep_filters(api, three):
+    body = api.get(URL, {"limit": 1, "agent_key": "billing-agent"}).json()
+    assert body["count"] == 2
+    assert "agent_key=billing-agent" in body["next"]
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"status": "completed"}, [0]),
+        ({"status": "failed"}, [1]),
+        ({"status": "active"}, [2]),
+        ({"agent_key": "billing-agent"}, [2, 0]),
+        ({"agent_key": "nobody"}, []),
+        ({"escalated": "true"}, [1]),
+        ({"escalated": "false"}, [2, 0]),
+        ({"started_after": "2026-11-01T12:30:00Z"}, [2, 1]),
+        ({"started_before": "2026-11-01T13:00:00Z"}, [0]),
+        ({"started_after": "2026-11-01T12:30:00Z", "started_before": "2026-11-01T14:00:00Z"}, [1]),
+        ({"q": "card on file"}, [2]),
+        ({"q": "CHARGED TWICE"}, [2, 1, 0]),
+        ({"qa_state": "unreviewed"}, [2, 1, 0]),
+    ],
+)
+def test_filters(api, three, params, expected):
+    assert ids(api.get(URL, params)) == [str(three[i].pk) for i in expected]
+
+
+def test_stream_id_and_call_sid_filters_are_exact(api, three):
+    assert ids(api.get(URL, {"stream_id": three[1].stream_id})) == [str(three[1].pk)]
+    assert ids(api.get(URL, {"call_sid": three[2].call_sid})) == [str(three[2].pk)]
+    assert ids(api.get(URL, {"stream_id": three[1].stream_id[:-1]})) == []
+
+
+def test_status_reviewed_means_qa_state_reviewed_whatever_the_outcome(api, three):
+    evaluation_record(session=three[1], actor=SYSTEM, verdict="fail", score=2)
+    assert ids(api.get(URL, {"status": "reviewed"})) == [str(three[1].pk)]
+    assert ids(api.get(URL, {"qa_state": "reviewed"})) == [str(three[1].pk)]
+    assert api.get(URL, {"status": "failed"}).json()["count"] == 1
+
+
+def test_repeated_tag_requires_all(api, three):
+    session_tag_add(session=three[0], name="refund", actor=SYSTEM)
+    session_tag_add(session=three[0], name="vip", actor=SYSTEM)
+    session_tag_add(session=three[2], name="refund", actor=SYSTEM)
+    assert ids(api.get(URL, {"tag": "refund"})) == [str(three[2].pk), str(three[0].pk)]
+    assert ids(api.get(f"{URL}?tag=refund&tag=vip")) == [str(three[0].pk)]
+
+
+@pytest.mark.parametrize(
+    ("params", "param"),
+    [
+        ({"limit": "abc"}, "limit"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "-3"}, "limit"),
+        ({"limit": "201"}, "limit"),
+        ({"limit": "2.5"}, "limit"),
+        ({"offset": "-1"}, "offset"),
+        ({"offset": "x"}, "offset"),
+        ({"status": "done"}, "status"),
+        ({"qa_state": "maybe"}, "qa_state"),
+        ({"escalated": "perhaps"}, "escalated"),
+        ({"started_after": "last tuesday"}, "started_after"),
+    ],
+)
+def test_bad_parameters_get_400_naming_them(api, three, params, param):
+    response = api.get(URL, params)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["param"] == param
+    assert param in error["message"]
+
+
+def test_unknown_status_lists_the_allowed_values(api):
+    message = api.get(URL, {"status": "done"}).json()["error"]["message"]
+    for allowed in ("active", "completed", "failed", "reviewed"):
+        assert allowed in message
+
+
+def test_limit_200_is_allowed(api, three):
+    assert api.get(URL, {"limit": 200}).json()["limit"] == 200
+
+
+def test_query_count_is_the_same_for_one_row_and_two_hundred(api, tenant, make_session):
+    for index in range(12):
+        session = make_session(tenant, tags=["refund", f"batch-{index % 3}"])
+        evaluation_record(session=session, actor=SYSTEM, verdict="pass", score=5)
+    api.get(URL, {"limit": 1})  # warm last_used_at so both measured requests do the same work
+
+    def count_queries(limit):
+        with CaptureQueriesContext(connection) as queries:
+            assert api.get(URL, {"limit": limit}).status_code == 200
+        return len(queries)
+
+    one, many = count_queries(1), count_queries(200)
+    assert one == many
+    assert many <= 8
