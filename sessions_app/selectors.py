@@ -15,7 +15,7 @@ def sessions_for(*, tenant: Tenant) -> QuerySet[VoiceSession]:
 
 def sessions_with_details(queryset: QuerySet[VoiceSession]) -> QuerySet[VoiceSession]:
     """Prefetch everything the full session shape needs: one query per child table, however many rows."""
-    return queryset.select_related("tenant").prefetch_related(
+    return queryset.prefetch_related(
         Prefetch("turns", queryset=TranscriptTurn.objects.order_by("seq")),
         Prefetch("function_calls", queryset=FunctionCall.objects.order_by("seq")),
         Prefetch("session_tags", queryset=SessionTag.objects.select_related("tag").order_by("tag__name")),

@@ -1,5 +1,3 @@
-import sys
-
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 
@@ -40,8 +38,8 @@ class Command(BaseCommand):
             )
         except ServiceError as error:
             raise CommandError(error.message) from None
-        sys.stderr.write(
+        self.stderr.write(
             f"Created key {api_key.prefix} for {found.slug} with scopes {','.join(api_key.scopes)}. "
-            "It is shown once; store it now.\n"
+            "It is shown once; store it now."
         )
         self.stdout.write(raw)

@@ -1,7 +1,5 @@
 """Load the demo: a tenant with realistic sessions, three users (one per role) and an API key."""
 
-import sys
-
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -62,7 +60,6 @@ class Command(BaseCommand):
             '              curl -sS "http://127.0.0.1:8000/api/v1/voice-sessions?limit=25&offset=0" '
             '-H "Authorization: Bearer $KEY"\n'
         )
-        sys.stderr.flush()
 
     def _users(self, tenant):
         user_model = get_user_model()
