@@ -182,6 +182,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Session lists count exactly up to this many rows; beyond it PostgreSQL's estimate is used.
+API_EXACT_COUNT_THRESHOLD = env_int("API_EXACT_COUNT_THRESHOLD", 10_000)
+
 # API keys: last_used_at is written at most this often, so reads stay read-only.
 API_KEY_LAST_USED_RESOLUTION_SECONDS = 60
 

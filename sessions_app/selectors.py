@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from qa_app.models import Evaluation, SessionTag
@@ -43,3 +46,25 @@ def sessions_matching_text(queryset: QuerySet[VoiceSession], text: str) -> Query
     """
     turns = TranscriptTurn.objects.filter(session_id=OuterRef("pk"), text_redacted__icontains=text)
     return queryset.filter(Q(summary_redacted__icontains=text) | Exists(turns))
+
+
+def sessions_count(queryset: QuerySet[VoiceSession], *, exact_threshold: int | None) -> tuple[int, bool]:
+    """Count the rows of a list, cheaply on large tenants. Returns (count, exact).
+
+    With a threshold on PostgreSQL, at most threshold + 1 rows are counted (an index-only scan);
+    past that the planner's row estimate is returned instead of a full count, which costs ~100 ms
+    per million rows. SQLite (development) always counts exactly.
+    """
+    queryset = queryset.order_by().values("pk")
+    if exact_threshold is None or connection.vendor != "postgresql":
+        return queryset.count(), True
+    capped = queryset[: exact_threshold + 1].count()
+    if capped <= exact_threshold:
+        return capped, True
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return max(int(plan[0]["Plan"]["Plan Rows"]), capped), False

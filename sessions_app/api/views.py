@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from qa_app.services import evaluation_record, session_tag_add, session_tag_remove
 from sessions_app import selectors
 from sessions_app.actors import Actor
-from sessions_app.api.pagination import EnvelopePagination
+from sessions_app.api.pagination import SessionPagination
 from sessions_app.api.schema import error_responses
 from sessions_app.api.serializers import (
     EvaluationSerializer,
@@ -69,7 +69,7 @@ class VoiceSessionListView(TenantAPIView):
     serializer_class = VoiceSessionSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = VoiceSessionFilterSet
-    pagination_class = EnvelopePagination
+    pagination_class = SessionPagination
     required_scopes = {"GET": READ, "POST": WRITE}
 
     def get_queryset(self):

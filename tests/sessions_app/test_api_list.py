@@ -45,8 +45,8 @@ def test_envelope_and_newest_first(api, three):
     response = api.get(URL)
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"data", "limit", "offset", "count", "next", "previous"}
-    assert (body["limit"], body["offset"], body["count"]) == (25, 0, 3)
+    assert set(body) == {"data", "limit", "offset", "count", "count_exact", "next", "previous"}
+    assert (body["limit"], body["offset"], body["count"], body["count_exact"]) == (25, 0, 3, True)
     assert body["next"] is None and body["previous"] is None
     assert ids(response) == [str(s.pk) for s in reversed(three)]
 
@@ -166,6 +166,10 @@ def test_repeated_tag_requires_all(api, three):
         ({"limit": "2.5"}, "limit"),
         ({"offset": "-1"}, "offset"),
         ({"offset": "x"}, "offset"),
+        ({"offset": "100000001"}, "offset"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"cursor": "", "offset": "5"}, "cursor"),
+        ({"count": "maybe"}, "count"),
         ({"status": "done"}, "status"),
         ({"qa_state": "maybe"}, "qa_state"),
         ({"escalated": "perhaps"}, "escalated"),

@@ -34,7 +34,9 @@ def test_create_tenant_twice_fails_clearly():
 
 
 def test_create_api_key_prints_the_key_alone_on_stdout(tenant):
-    out, err = run("create_api_key", "--tenant", "acme", "--name", "crm", "--scopes", "sessions:read,sessions:write")
+    out, err = run(
+        "create_api_key", "--tenant", "acme", "--name", "crm", "--scopes", "sessions:read,sessions:write"
+    )
     raw = out.strip()
     assert out == raw + "\n"
     assert keys.parse_key(raw) is not None

@@ -1,0 +1,94 @@
+"""Cursor pagination and cheap counts: correct links whatever the count mode."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+
+URL = "/api/v1/voice-sessions"
+pytestmark = pytest.mark.django_db
+T0 = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def sessions(tenant, make_session):
+    """Eleven sessions, two of them sharing a start time (ties order by id)."""
+    made = [make_session(tenant, started_at=T0 + dt.timedelta(minutes=i)) for i in range(9)]
+    made += [make_session(tenant, started_at=T0 + dt.timedelta(minutes=4)) for _ in range(2)]
+    return made
+
+
+def expected_order(sessions):
+    return [str(s.pk) for s in sorted(sessions, key=lambda s: (-s.started_at.timestamp(), str(s.pk)))]
+
+
+def walk(api, url, params=None, direction="next"):
+    seen, pages = [], 0
+    while url:
+        body = api.get(url, params).json()
+        params = None
+        seen.extend(item["id"] for item in body["data"])
+        url = body[direction]
+        pages += 1
+        assert pages < 50
+    return seen, pages
+
+
+def test_cursor_walk_visits_every_row_once_in_order(api, sessions):
+    seen, pages = walk(api, URL, {"cursor": "", "limit": 3})
+    assert seen == expected_order(sessions)
+    assert pages == 4
+
+
+def test_cursor_walk_backwards_returns_the_same_pages(api, sessions):
+    forward = []
+    url, params = URL, {"cursor": "", "limit": 3}
+    while True:
+        body = api.get(url, params).json()
+        params = None
+        forward.append([item["id"] for item in body["data"]])
+        if not body["next"]:
+            break
+        url = body["next"]
+    backward = []
+    url = body["previous"]
+    while url:
+        page = api.get(url).json()
+        backward.append([item["id"] for item in page["data"]])
+        url = page["previous"]
+    assert list(reversed(backward)) == forward[:-1]
+
+
+def test_cursor_mode_envelope(api, sessions):
+    body = api.get(URL, {"cursor": "", "limit": 5}).json()
+    assert body["offset"] is None
+    assert body["count"] == 11
+    assert body["previous"] is None
+    assert "cursor=" in body["next"]
+
+
+def test_offset_walk_matches_cursor_walk(api, sessions):
+    seen, _ = walk(api, URL, {"limit": 4})
+    assert seen == expected_order(sessions)
+
+
+def test_next_link_is_right_without_counting(api, sessions, settings):
+    settings.API_EXACT_COUNT_THRESHOLD = 3
+    body = api.get(URL, {"limit": 10}).json()
+    assert body["next"] is not None
+    last = api.get(body["next"]).json()
+    assert len(last["data"]) == 1 and last["next"] is None
+
+
+def test_count_is_exact_below_threshold_and_estimated_beyond_it_on_postgresql(api, sessions, settings):
+    settings.API_EXACT_COUNT_THRESHOLD = 3
+    body = api.get(URL).json()
+    if connection.vendor == "postgresql":
+        assert body["count_exact"] is False
+        assert body["count"] >= 4
+    else:  # SQLite, the development database, always counts exactly
+        assert (body["count"], body["count_exact"]) == (11, True)
+    exact = api.get(URL, {"count": "exact"}).json()
+    assert (exact["count"], exact["count_exact"]) == (11, True)
+    settings.API_EXACT_COUNT_THRESHOLD = 100
+    assert api.get(URL).json()["count_exact"] is True
