@@ -443,7 +443,9 @@ class _RunClassifier:
         if n == 10 or (n == 11 and d[0] == "1"):
             if trimmed and not _nanp(d[-10:]):
                 return None
-            if ctx.id and not _PHONE_SHAPE_RE.fullmatch(self.text[self.units[i].start : self.units[j - 1].end]):
+            if ctx.id and not _PHONE_SHAPE_RE.fullmatch(
+                self.text[self.units[i].start : self.units[j - 1].end]
+            ):
                 return None
             return "phone"
         if n == 7 and ctx.phone and not (trimmed and d[0] in "01"):
