@@ -8,8 +8,12 @@ so each filter of the list endpoint is an index range scan in order, with no sor
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+# The text-search configuration of the session search vector (PostgreSQL).
+SEARCH_CONFIG = "english"
 
 DEFAULT_FAILURE_TAXONOMY = [
     "wrong_tool",
@@ -164,6 +168,10 @@ class VoiceSession(models.Model):
     summary_redacted = models.TextField(blank=True, default="")
     metadata = models.JSONField(default=dict, blank=True)
     metadata_redacted = models.JSONField(default=dict, blank=True)
+
+    # PostgreSQL full text over the redacted summary and transcript, kept in sync by the ingest
+    # service and GIN-indexed (migration 0002). Unused (null) on SQLite.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     # Maintained by the ingest service so list pages never count child rows per row.
     turn_count = models.PositiveIntegerField(default=0)

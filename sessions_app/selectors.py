@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
+from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from qa_app.models import Evaluation, SessionTag
-from sessions_app.models import FunctionCall, Tenant, TranscriptTurn, VoiceSession
+from sessions_app.models import SEARCH_CONFIG, FunctionCall, Tenant, TranscriptTurn, VoiceSession
 
 
 def sessions_for(*, tenant: Tenant) -> QuerySet[VoiceSession]:
@@ -39,11 +40,14 @@ def sessions_with_tag(queryset: QuerySet[VoiceSession], name: str) -> QuerySet[V
 
 
 def sessions_matching_text(queryset: QuerySet[VoiceSession], text: str) -> QuerySet[VoiceSession]:
-    """Sessions whose summary or any transcript turn contains ``text`` (case-insensitive).
+    """Sessions whose redacted summary or transcript matches ``text``.
 
-    Matches run against the redacted columns, so a search can never be used to probe for PII
-    that the caller is not allowed to read.
+    PostgreSQL: full text (``websearch_to_tsquery``: words, "quoted phrases", -exclusions) on the
+    GIN-indexed ``search_vector``. SQLite, the zero-setup development database, falls back to a
+    case-insensitive substring match. Redacted text only, so a search can't probe for hidden PII.
     """
+    if connection.vendor == "postgresql":
+        return queryset.filter(search_vector=SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG))
     turns = TranscriptTurn.objects.filter(session_id=OuterRef("pk"), text_redacted__icontains=text)
     return queryset.filter(Q(summary_redacted__icontains=text) | Exists(turns))
 

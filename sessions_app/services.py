@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -16,6 +16,7 @@ from qa_app.audit import AuditAction, audit_record
 from sessions_app import keys, roles
 from sessions_app.actors import SYSTEM, Actor
 from sessions_app.models import (
+    SEARCH_CONFIG,
     ApiKey,
     FunctionCall,
     FunctionCallStatus,
@@ -300,6 +301,26 @@ def _call_rows(session: VoiceSession, calls: list[Mapping], *, redact_on_ingest:
     return rows
 
 
+def _search_vector_refresh(session: VoiceSession) -> None:
+    """Rebuild the session's full-text vector from its redacted summary and turns (PostgreSQL only).
+
+    Redacted text is indexed so a search can never probe for PII the reader may not see.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE sessions_app_voicesession AS s
+            SET search_vector = to_tsvector(%s::regconfig, s.summary_redacted || ' ' || coalesce(
+                (SELECT string_agg(t.text_redacted, ' ' ORDER BY t.seq)
+                 FROM sessions_app_transcriptturn t WHERE t.session_id = s.id), ''))
+            WHERE s.id = %s
+            """,
+            [SEARCH_CONFIG, session.pk],
+        )
+
+
 def _locked_session(*, tenant: Tenant, stream_id: str) -> VoiceSession | None:
     return VoiceSession.objects.select_for_update().filter(tenant=tenant, stream_id=stream_id).first()
 
@@ -364,6 +385,8 @@ def session_upsert(*, tenant: Tenant, data: Mapping[str, Any], actor: Actor = SY
         session.function_call_count = counts["total"]
         session.failed_function_call_count = counts["failed"]
     session.save()
+    if turns or "summary" in values:
+        _search_vector_refresh(session)
     if data.get("tags"):
         session_tags_attach(session=session, names=data["tags"], actor=actor)
     return UpsertResult(session=session, created=created)

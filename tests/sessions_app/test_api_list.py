@@ -208,3 +208,19 @@ def test_query_count_is_the_same_for_one_row_and_two_hundred(api, tenant, make_s
     one, many = count_queries(1), count_queries(200)
     assert one == many
     assert many <= 8
+
+
+def test_search_follows_updates_to_transcript_and_summary(api, tenant, make_session):
+    session = make_session(tenant, summary="Caller asked about a voucher.")
+    assert ids(api.get(URL, {"q": "voucher"})) == [str(session.pk)]
+    api.post(URL, {"stream_id": session.stream_id, "agent_key": "billing-agent", "summary": "Rescheduled visit.",
+                   "transcript": [{"seq": 9, "role": "caller", "text": "Can we move the plumber appointment?"}]},
+             format="json")
+    assert ids(api.get(URL, {"q": "voucher"})) == []
+    assert ids(api.get(URL, {"q": "plumber"})) == [str(session.pk)]
+    assert ids(api.get(URL, {"q": "rescheduled"})) == [str(session.pk)]
+
+
+def test_search_never_matches_redacted_pii(api, tenant, make_session):
+    make_session(tenant, summary="Send the receipt to jane.doe@example.com")
+    assert ids(api.get(URL, {"q": "jane.doe@example.com"})) == []
