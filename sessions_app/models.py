@@ -265,3 +265,24 @@ class FunctionCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id}#{self.seq} {self.name}"
+
+
+class SessionShare(models.Model):
+    """One session shared with one user who need not hold any tenant role (an outside reviewer)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey(VoiceSession, on_delete=models.CASCADE, related_name="shares")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="session_shares"
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "user"], name="session_share_once")]
+        indexes = [models.Index(fields=["user", "tenant"], name="session_share_user_tenant")]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} shared with {self.user_id}"

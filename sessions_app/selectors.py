@@ -27,11 +27,6 @@ def sessions_with_details(queryset: QuerySet[VoiceSession]) -> QuerySet[VoiceSes
     )
 
 
-def session_get(*, tenant: Tenant, session_id) -> VoiceSession | None:
-    """One of the tenant's sessions with its details, or None (a foreign id is indistinguishable)."""
-    return sessions_with_details(sessions_for(tenant=tenant)).filter(pk=session_id).first()
-
-
 def sessions_with_tag(queryset: QuerySet[VoiceSession], name: str) -> QuerySet[VoiceSession]:
     tagged = SessionTag.objects.filter(
         tenant_id=OuterRef("tenant_id"), session_id=OuterRef("pk"), tag__name=name

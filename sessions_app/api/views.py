@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from qa_app.services import evaluation_record, session_tag_add, session_tag_remove
 from sessions_app import selectors
+from sessions_app.access import TenantAccess, access_for_api_key
 from sessions_app.actors import Actor
 from sessions_app.api.pagination import SessionPagination
 from sessions_app.api.schema import error_responses
@@ -31,35 +32,36 @@ QA_WRITE = Scope.QA_WRITE.value
 
 
 class TenantAPIView(generics.GenericAPIView):
-    """Resolves the tenant from the API key; every read below starts from it."""
+    """Resolves the key's tenant access once; every read below starts from ``access.sessions()``."""
+
+    @property
+    def access(self) -> TenantAccess:
+        if not hasattr(self, "_access"):
+            self._access = access_for_api_key(self.request.auth)
+        return self._access
 
     @property
     def tenant(self):
-        return self.request.auth.tenant
+        return self.access.tenant
 
     @property
     def actor(self) -> Actor:
         return Actor(api_key=self.request.auth)
 
-    @property
-    def raw(self) -> bool:
-        return self.request.auth.has_scope(Scope.SESSIONS_READ_RAW)
-
     def get_serializer_context(self):
         context = super().get_serializer_context()
-        context["raw"] = self.raw
+        context["raw"] = self.access.can_view_raw if self.request.auth is not None else False
         return context
 
     def get_session(self, session_id) -> VoiceSession:
-        session = selectors.session_get(tenant=self.tenant, session_id=session_id)
+        """One visible session with everything the full shape needs; 404 when not visible."""
+        session = selectors.sessions_with_details(self.access.sessions()).filter(pk=session_id).first()
         if session is None:
             raise Http404
         return session
 
     def get_plain_session(self, session_id) -> VoiceSession:
-        session = (
-            selectors.sessions_for(tenant=self.tenant).select_related("tenant").filter(pk=session_id).first()
-        )
+        session = self.access.sessions().select_related("tenant").filter(pk=session_id).first()
         if session is None:
             raise Http404
         return session
@@ -75,7 +77,7 @@ class VoiceSessionListView(TenantAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no API key
             return VoiceSession.objects.none()
-        return selectors.sessions_for(tenant=self.tenant)
+        return self.access.sessions()
 
     @extend_schema(
         operation_id="voice_sessions_list",
