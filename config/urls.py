@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
@@ -22,6 +23,9 @@ urlpatterns = [
     # Anything else under /api/ is a JSON 404, in DEBUG too, never an HTML page.
     re_path(r"^api/", json_not_found),
     path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("review/", include("qa_app.urls")),
+    path("", RedirectView.as_view(url="/review/", permanent=False)),
 ]
 
 handler404 = "config.views.not_found"

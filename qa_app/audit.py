@@ -17,6 +17,10 @@ class AuditAction:
     EVALUATION_RECORDED = "evaluation.recorded"
     TENANT_CREATED = "tenant.created"
     MEMBER_ROLE_CHANGED = "member.role_changed"
+    RAW_REVEALED = "session.raw_revealed"
+    EXPORTED = "sessions.exported"
+    RETENTION_PURGED = "retention.purged"
+    REDACTION_POLICY_CHANGED = "redaction_policy.changed"
 
 
 def audit_record(
