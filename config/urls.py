@@ -20,6 +20,7 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/v1/", include("sessions_app.api.urls")),
+    path("api/v1/", include("qa_app.api.urls")),
     # Anything else under /api/ is a JSON 404, in DEBUG too, never an HTML page.
     re_path(r"^api/", json_not_found),
     path("admin/", admin.site.urls),

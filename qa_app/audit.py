@@ -12,6 +12,8 @@ from sessions_app.models import Tenant
 class AuditAction:
     API_KEY_CREATED = "api_key.created"
     API_KEY_REVOKED = "api_key.revoked"
+    ADMIN_KEY_CREATED = "admin_key.created"
+    ADMIN_KEY_REVOKED = "admin_key.revoked"
     TAG_ADDED = "tag.added"
     TAG_REMOVED = "tag.removed"
     EVALUATION_RECORDED = "evaluation.recorded"

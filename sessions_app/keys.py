@@ -1,4 +1,5 @@
-"""The API key format: ``vsk_<prefix>_<secret>``.
+"""The key formats: ``vsk_<prefix>_<secret>`` (tenant API keys) and ``vsa_<prefix>_<secret>``
+(platform admin keys). The type prefix makes the two impossible to confuse, in logs or in use.
 
 The prefix (12 base62 characters) is public and indexed; it identifies the key in lists and
 audit trails. The secret is 43 random base62 characters (256 bits) followed by a 6-character
@@ -16,13 +17,14 @@ import zlib
 from dataclasses import dataclass
 
 KEY_TYPE = "vsk"
+ADMIN_KEY_TYPE = "vsa"
 BASE62 = string.digits + string.ascii_letters
 PREFIX_LENGTH = 12
 ENTROPY_LENGTH = 43
 CHECKSUM_LENGTH = 6
 
 KEY_PATTERN = re.compile(
-    rf"^{KEY_TYPE}_(?P<prefix>[0-9A-Za-z]{{{PREFIX_LENGTH}}})_"
+    rf"^(?P<type>{KEY_TYPE}|{ADMIN_KEY_TYPE})_(?P<prefix>[0-9A-Za-z]{{{PREFIX_LENGTH}}})_"
     rf"(?P<entropy>[0-9A-Za-z]{{{ENTROPY_LENGTH}}})(?P<checksum>[0-9A-Za-z]{{{CHECKSUM_LENGTH}}})$"
 )
 
@@ -31,6 +33,7 @@ KEY_PATTERN = re.compile(
 class ParsedKey:
     prefix: str
     raw: str
+    key_type: str = KEY_TYPE
 
 
 def _random_base62(length: int) -> str:
@@ -49,20 +52,22 @@ def checksum(entropy: str) -> str:
     return _base62(zlib.crc32(entropy.encode("ascii")), CHECKSUM_LENGTH)
 
 
-def generate_key() -> ParsedKey:
+def generate_key(key_type: str = KEY_TYPE) -> ParsedKey:
     prefix = _random_base62(PREFIX_LENGTH)
     entropy = _random_base62(ENTROPY_LENGTH)
-    return ParsedKey(prefix=prefix, raw=f"{KEY_TYPE}_{prefix}_{entropy}{checksum(entropy)}")
+    return ParsedKey(
+        prefix=prefix, raw=f"{key_type}_{prefix}_{entropy}{checksum(entropy)}", key_type=key_type
+    )
 
 
-def parse_key(raw: str) -> ParsedKey | None:
-    """Return the key's parts if it is well formed and its checksum holds, else None."""
+def parse_key(raw: str, key_type: str = KEY_TYPE) -> ParsedKey | None:
+    """Return the key's parts if it is a well-formed key of ``key_type`` whose checksum holds."""
     match = KEY_PATTERN.match(raw)
-    if match is None:
+    if match is None or match["type"] != key_type:
         return None
     if not hmac.compare_digest(checksum(match["entropy"]), match["checksum"]):
         return None
-    return ParsedKey(prefix=match["prefix"], raw=raw)
+    return ParsedKey(prefix=match["prefix"], raw=raw, key_type=key_type)
 
 
 def digest_key(raw: str) -> str:

@@ -114,6 +114,28 @@ class ApiKey(models.Model):
         return scope in self.scopes
 
 
+class AdminKey(models.Model):
+    """A platform admin credential for ``x-admin-key``, accepted only under /api/v1/admin/."""
+
+    name = models.CharField(max_length=120)
+    prefix = models.CharField(max_length=16, unique=True)
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "platform admin key"
+
+    def __str__(self) -> str:
+        return f"{self.name} (vsa_{self.prefix}_…)"
+
+    @property
+    def label(self) -> str:
+        return f"admin-key:{self.prefix}"
+
+
 class SessionStatus(models.TextChoices):
     ACTIVE = "active"
     COMPLETED = "completed"

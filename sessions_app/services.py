@@ -17,6 +17,7 @@ from sessions_app import keys, roles
 from sessions_app.actors import SYSTEM, Actor
 from sessions_app.models import (
     SEARCH_CONFIG,
+    AdminKey,
     ApiKey,
     FunctionCall,
     FunctionCallStatus,
@@ -135,26 +136,72 @@ def api_key_revoke(*, api_key: ApiKey, actor: Actor = SYSTEM) -> ApiKey:
     return api_key
 
 
-def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
-    """Resolve a presented key to a usable ApiKey, or None.
+def _key_authenticate(model, *, raw_key: str, key_type: str, related: tuple[str, ...] = ()):
+    """Resolve a presented key of ``key_type`` to a usable row of ``model``, or None.
 
     Every failure looks the same to the caller, and an unknown prefix still costs a digest
-    comparison, so responses never reveal whether a prefix exists.
+    comparison, so responses never reveal whether a prefix exists. ``last_used_at`` is written at
+    most once per API_KEY_LAST_USED_RESOLUTION_SECONDS, so reads stay reads.
     """
-    parsed = keys.parse_key(raw_key)
+    parsed = keys.parse_key(raw_key, key_type)
     if parsed is None:
         return None
-    api_key = ApiKey.objects.select_related("tenant").filter(prefix=parsed.prefix).first()
-    if not keys.digests_match(raw_key, api_key.digest if api_key else _DUMMY_DIGEST) or api_key is None:
+    row = model.objects.select_related(*related).filter(prefix=parsed.prefix).first()
+    if not keys.digests_match(raw_key, row.digest if row else _DUMMY_DIGEST) or row is None:
         return None
     now = timezone.now()
-    if api_key.revoked_at is not None or (api_key.expires_at is not None and api_key.expires_at <= now):
+    expires_at = getattr(row, "expires_at", None)
+    if row.revoked_at is not None or (expires_at is not None and expires_at <= now):
         return None
     resolution = dt.timedelta(seconds=settings.API_KEY_LAST_USED_RESOLUTION_SECONDS)
-    if api_key.last_used_at is None or now - api_key.last_used_at >= resolution:
-        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
-        api_key.last_used_at = now
-    return api_key
+    if row.last_used_at is None or now - row.last_used_at >= resolution:
+        model.objects.filter(pk=row.pk).update(last_used_at=now)
+        row.last_used_at = now
+    return row
+
+
+def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
+    """Resolve a tenant API key (``vsk_…``); see ``_key_authenticate``."""
+    return _key_authenticate(ApiKey, raw_key=raw_key, key_type=keys.KEY_TYPE, related=("tenant",))
+
+
+def admin_key_create(*, name: str, actor: Actor = SYSTEM) -> tuple[AdminKey, str]:
+    """Create a platform admin key and return it with its plaintext, which is never available again."""
+    generated = keys.generate_key(keys.ADMIN_KEY_TYPE)
+    with transaction.atomic():
+        admin_key = AdminKey.objects.create(
+            name=name, prefix=generated.prefix, digest=keys.digest_key(generated.raw)
+        )
+        audit_record(
+            actor=actor,
+            tenant=None,
+            action=AuditAction.ADMIN_KEY_CREATED,
+            target_type="admin_key",
+            target_id=admin_key.prefix,
+            details={"name": name},
+        )
+    return admin_key, generated.raw
+
+
+def admin_key_revoke(*, admin_key: AdminKey, actor: Actor = SYSTEM) -> AdminKey:
+    """Revoke a platform admin key; revoking twice keeps the first time."""
+    if admin_key.revoked_at is None:
+        with transaction.atomic():
+            admin_key.revoked_at = timezone.now()
+            admin_key.save(update_fields=["revoked_at"])
+            audit_record(
+                actor=actor,
+                tenant=None,
+                action=AuditAction.ADMIN_KEY_REVOKED,
+                target_type="admin_key",
+                target_id=admin_key.prefix,
+            )
+    return admin_key
+
+
+def admin_key_authenticate(*, raw_key: str) -> AdminKey | None:
+    """Resolve a platform admin key (``vsa_…``); see ``_key_authenticate``."""
+    return _key_authenticate(AdminKey, raw_key=raw_key, key_type=keys.ADMIN_KEY_TYPE)
 
 
 # --- voice sessions ------------------------------------------------------------------------------

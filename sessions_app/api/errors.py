@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -67,7 +68,8 @@ def _validation_message(param: str | None, message: str) -> str:
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, ServiceError):
-        return Response(error_body(exc.code, exc.message, exc.param), status=status.HTTP_400_BAD_REQUEST)
+        code = status.HTTP_409_CONFLICT if exc.code == "conflict" else status.HTTP_400_BAD_REQUEST
+        return Response(error_body(exc.code, exc.message, exc.param), status=code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -80,11 +82,15 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         headers["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):
         headers["Retry-After"] = str(int(exc.wait))
-    # DRF answers a failed authentication with 403 when no authenticator offers a header; ours does.
     status_code = exc.status_code
-    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+    view = context.get("view")
+    unauthenticated = isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed)
+    if unauthenticated:
+        # Always 401 with the view's own scheme (Bearer for tenant keys, x-admin-key for the platform).
         status_code = status.HTTP_401_UNAUTHORIZED
-        headers["WWW-Authenticate"] = "Bearer"
+        request = context.get("request")
+        scheme = view.get_authenticate_header(request) if view is not None and request is not None else None
+        headers["WWW-Authenticate"] = scheme or "Bearer"
 
     if isinstance(exc, exceptions.ValidationError):
         items = _flatten(exc.detail)
@@ -97,8 +103,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         )
     elif isinstance(exc, exceptions.ParseError):
         body = error_body("malformed_json", f"The request body is not valid JSON: {exc.detail}")
-    elif isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
-        body = error_body("unauthenticated", INVALID_KEY_MESSAGE)
+    elif unauthenticated:
+        body = error_body("unauthenticated", getattr(view, "unauthenticated_message", INVALID_KEY_MESSAGE))
     else:
         code = CODES.get(status_code, getattr(exc, "default_code", "error"))
         param = getattr(exc, "param", None)
@@ -106,6 +112,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     return Response(body, status=status_code, headers=headers)
 
 
+# Exempt from CSRF because it changes nothing: an unknown path answers 404 whatever the method,
+# instead of a CSRF 403 for a POST or DELETE that could never have done anything.
+@csrf_exempt
 def json_not_found(request, exception=None):
     return JsonResponse(error_body("not_found", f"No API endpoint at {request.path}."), status=404)
 

@@ -224,3 +224,51 @@ class SessionPagination(BasePagination):
                 "schema": {"type": "string", "enum": ["auto", "exact"], "default": "auto"},
             },
         ]
+
+
+class EnvelopePagination(BasePagination):
+    """Plain limit/offset in the same envelope, for small lists (tenants, keys, audit events)."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.limit = _strict_int(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+        self.offset = _strict_int(request, "offset", 0, 0, MAX_OFFSET)
+        rows = list(queryset[self.offset : self.offset + self.limit + 1])
+        self.has_next = len(rows) > self.limit
+        self.count = queryset.count() if self.has_next or self.offset else len(rows)
+        return rows[: self.limit]
+
+    def get_paginated_response(self, data) -> Response:
+        url = self.request.build_absolute_uri()
+        next_url = replace_query_param(url, "offset", self.offset + self.limit) if self.has_next else None
+        previous = None
+        if self.offset:
+            back = max(0, self.offset - self.limit)
+            previous = replace_query_param(url, "offset", back) if back else remove_query_param(url, "offset")
+        return Response(
+            {
+                "data": data,
+                "limit": self.limit,
+                "offset": self.offset,
+                "count": self.count,
+                "next": next_url,
+                "previous": previous,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        return {
+            "type": "object",
+            "required": ["data", "limit", "offset", "count", "next", "previous"],
+            "properties": {
+                "data": schema,
+                "limit": {"type": "integer"},
+                "offset": {"type": "integer"},
+                "count": {"type": "integer"},
+                "next": {"type": "string", "format": "uri", "nullable": True},
+                "previous": {"type": "string", "format": "uri", "nullable": True},
+            },
+        }
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        return SessionPagination().get_schema_operation_parameters(view)[:2]

@@ -40,6 +40,7 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
         401: "Missing, invalid, expired or revoked API key.",
         403: "The key lacks the required scope.",
         404: "No such object in this tenant.",
+        409: "Conflicts with an existing object (e.g. the slug is taken).",
         413: "The request body is too large.",
     }
     return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes}

@@ -1,8 +1,15 @@
 from django.urls import path
 
-from sessions_app.api import views
+from sessions_app.api import platform, views
 
 urlpatterns = [
+    path("admin/tenants", platform.AdminTenantListView.as_view(), name="admin-tenants"),
+    path("admin/tenants/<slug:slug>/api-keys", platform.AdminApiKeyListView.as_view(), name="admin-api-keys"),
+    path(
+        "admin/tenants/<slug:slug>/api-keys/<str:key_id>",
+        platform.AdminApiKeyDetailView.as_view(),
+        name="admin-api-key",
+    ),
     path("voice-sessions", views.VoiceSessionListView.as_view(), name="voice-sessions"),
     path("voice-sessions/<uuid:session_id>", views.VoiceSessionDetailView.as_view(), name="voice-session"),
     path("voice-sessions/<uuid:session_id>/tags", views.SessionTagsView.as_view(), name="voice-session-tags"),
