@@ -95,6 +95,9 @@ def before(queryset: QuerySet, cursor: Cursor) -> QuerySet:
 
 
 class SessionPagination(BasePagination):
+    """Pages of session rows: model instances, or ``values_list(..., named=True)`` rows that carry
+    ``id`` and ``started_at`` (the cursor position)."""
+
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         self.limit = _strict_int(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
@@ -137,7 +140,7 @@ class SessionPagination(BasePagination):
             if not self.rows:
                 return None
             last = self.rows[-1]
-            return self._url(cursor=Cursor(last.started_at, last.pk).encode())
+            return self._url(cursor=Cursor(last.started_at, last.id).encode())
         return self._url(offset=self.offset + self.limit)
 
     def get_previous_link(self) -> str | None:
@@ -147,7 +150,7 @@ class SessionPagination(BasePagination):
             if not self.rows:
                 return self._url(cursor="")
             first = self.rows[0]
-            return self._url(cursor=Cursor(first.started_at, first.pk, backwards=True).encode())
+            return self._url(cursor=Cursor(first.started_at, first.id, backwards=True).encode())
         previous = max(0, self.offset - self.limit)
         return self._url(offset=previous or None)
 

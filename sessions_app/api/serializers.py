@@ -1,8 +1,8 @@
 """The session shape, declared once for validation on write and for the OpenAPI schema.
 
-Writes go through these fields' validation. Reads use ``presentation.session_as_dict`` (plain
-dicts from prefetched rows, several times faster than nested ModelSerializers); the schema test
-and schemathesis hold the two to the same shape.
+Writes go through these fields' validation. Reads are built by ``presentation`` (plain dicts from
+column tuples, several times faster than nested ModelSerializers); the schema test and
+schemathesis hold the two to the same shape.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from rest_framework import serializers
 from qa_app.models import Verdict
 from qa_app.services import tag_normalize
 from sessions_app.models import Direction, FunctionCallStatus, SessionStatus, TurnRole
-from sessions_app.presentation import session_as_dict
 from sessions_app.services import ServiceError
 
 MAX_INT = 2_147_483_647
@@ -190,6 +189,3 @@ class VoiceSessionSerializer(serializers.Serializer):
         if started and ended and ended < started:
             raise serializers.ValidationError({"ended_at": ["ended_at must not be before started_at."]})
         return attrs
-
-    def to_representation(self, instance):
-        return session_as_dict(instance, raw=self.context.get("raw", False))

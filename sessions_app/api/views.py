@@ -10,7 +10,6 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from qa_app.services import evaluation_record, session_tag_add, session_tag_remove
-from sessions_app import selectors
 from sessions_app.access import TenantAccess, access_for_api_key
 from sessions_app.actors import Actor
 from sessions_app.api.pagination import SessionPagination
@@ -23,7 +22,7 @@ from sessions_app.api.serializers import (
 )
 from sessions_app.filters import VoiceSessionFilterSet
 from sessions_app.models import Scope, VoiceSession
-from sessions_app.presentation import evaluation_as_dict
+from sessions_app.presentation import evaluation_as_dict, session_columns, session_documents
 from sessions_app.services import session_upsert
 
 READ = Scope.SESSIONS_READ.value
@@ -48,17 +47,21 @@ class TenantAPIView(generics.GenericAPIView):
     def actor(self) -> Actor:
         return Actor(api_key=self.request.auth)
 
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        context["raw"] = self.access.can_view_raw if self.request.auth is not None else False
-        return context
-
-    def get_session(self, session_id) -> VoiceSession:
-        """One visible session with everything the full shape needs; 404 when not visible."""
-        session = selectors.sessions_with_details(self.access.sessions()).filter(pk=session_id).first()
-        if session is None:
+    def session_document(self, session_id) -> dict:
+        """The full shape of one visible session; 404 when it is not visible."""
+        rows = self.access.sessions().filter(pk=session_id).values_list(*self.columns, named=True)
+        documents = session_documents(rows, tenant_id=self.tenant.pk, raw=self.raw)
+        if not documents:
             raise Http404
-        return session
+        return documents[0]
+
+    @property
+    def raw(self) -> bool:
+        return self.request.auth is not None and self.access.can_view_raw
+
+    @property
+    def columns(self) -> list[str]:
+        return session_columns(raw=self.raw)
 
     def get_plain_session(self, session_id) -> VoiceSession:
         session = self.access.sessions().select_related("tenant").filter(pk=session_id).first()
@@ -90,8 +93,8 @@ class VoiceSessionListView(TenantAPIView):
     )
     def get(self, request):
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(selectors.sessions_with_details(queryset))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        page = self.paginate_queryset(queryset.values_list(*self.columns, named=True))
+        return self.get_paginated_response(session_documents(page, tenant_id=self.tenant.pk, raw=self.raw))
 
     @extend_schema(
         operation_id="voice_sessions_upsert",
@@ -113,9 +116,8 @@ class VoiceSessionListView(TenantAPIView):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = session_upsert(tenant=self.tenant, data=serializer.validated_data, actor=self.actor)
-        session = self.get_session(result.session.pk)
         return Response(
-            self.get_serializer(session).data,
+            self.session_document(result.session.pk),
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )
 
@@ -130,7 +132,7 @@ class VoiceSessionDetailView(TenantAPIView):
         responses={200: VoiceSessionSerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request, session_id):
-        return Response(self.get_serializer(self.get_session(session_id)).data)
+        return Response(self.session_document(session_id))
 
 
 class SessionTagsView(TenantAPIView):
