@@ -67,3 +67,23 @@ def sessions_count(queryset: QuerySet[VoiceSession], *, exact_threshold: int | N
     if isinstance(plan, str):
         plan = json.loads(plan)
     return max(int(plan[0]["Plan"]["Plan Rows"]), capped), False
+
+
+def sessions_after(queryset: QuerySet[VoiceSession], started_at, session_id) -> QuerySet[VoiceSession]:
+    """Rows after the position (started_at, id) in list order (-started_at, id).
+
+    Written as a range on started_at plus an exclusion of the tie, so PostgreSQL walks the
+    tenant-leading ordered index from the position instead of evaluating an OR per row.
+    """
+    return queryset.filter(started_at__lte=started_at).exclude(
+        Q(started_at=started_at) & Q(id__lte=session_id)
+    )
+
+
+def sessions_before(queryset: QuerySet[VoiceSession], started_at, session_id) -> QuerySet[VoiceSession]:
+    """Rows before the position, nearest first (the list order reversed)."""
+    return (
+        queryset.filter(started_at__gte=started_at)
+        .exclude(Q(started_at=started_at) & Q(id__gte=session_id))
+        .order_by("started_at", "-id")
+    )

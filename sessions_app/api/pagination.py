@@ -25,13 +25,12 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
 from rest_framework import exceptions
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from sessions_app.selectors import sessions_count
+from sessions_app.selectors import sessions_after, sessions_before, sessions_count
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 200
@@ -78,22 +77,6 @@ class Cursor:
             ) from None
 
 
-def after(queryset: QuerySet, cursor: Cursor) -> QuerySet:
-    """Rows after the cursor in list order (-started_at, id), as an index range scan."""
-    return queryset.filter(started_at__lte=cursor.started_at).exclude(
-        Q(started_at=cursor.started_at) & Q(id__lte=cursor.id)
-    )
-
-
-def before(queryset: QuerySet, cursor: Cursor) -> QuerySet:
-    """Rows before the cursor, nearest first (the list order reversed)."""
-    return (
-        queryset.filter(started_at__gte=cursor.started_at)
-        .exclude(Q(started_at=cursor.started_at) & Q(id__gte=cursor.id))
-        .order_by("started_at", "-id")
-    )
-
-
 class SessionPagination(BasePagination):
     """Pages of session rows: model instances, or ``values_list(..., named=True)`` rows that carry
     ``id`` and ``started_at`` (the cursor position)."""
@@ -115,11 +98,13 @@ class SessionPagination(BasePagination):
         cursor = Cursor.decode(params["cursor"]) if self.cursor_mode and params["cursor"] else None
         self.offset = None if self.cursor_mode else _strict_int(request, "offset", 0, 0, MAX_OFFSET)
         if cursor is not None and cursor.backwards:
-            rows = list(before(queryset, cursor)[: self.limit + 1])
+            rows = list(sessions_before(queryset, cursor.started_at, cursor.id)[: self.limit + 1])
             self.has_previous, self.has_next = len(rows) > self.limit, True
             rows = list(reversed(rows[: self.limit]))
         else:
-            window = after(queryset, cursor) if cursor is not None else queryset
+            window = (
+                sessions_after(queryset, cursor.started_at, cursor.id) if cursor is not None else queryset
+            )
             start = self.offset or 0
             rows = list(window[start : start + self.limit + 1])
             self.has_next, self.has_previous = len(rows) > self.limit, cursor is not None or start > 0

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from django.http import Http404
+from django.http import Http404, StreamingHttpResponse
+from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from qa_app.services import evaluation_record, session_tag_add, session_tag_remove
 from sessions_app.access import TenantAccess, access_for_api_key
 from sessions_app.actors import Actor
 from sessions_app.api.pagination import SessionPagination
+from sessions_app.api.renderers import OrjsonRenderer
 from sessions_app.api.schema import error_responses
 from sessions_app.api.serializers import (
     EvaluationSerializer,
@@ -20,6 +23,9 @@ from sessions_app.api.serializers import (
     TagSerializer,
     VoiceSessionSerializer,
 )
+from sessions_app.export import CONTENT_TYPES as EXPORT_CONTENT_TYPES
+from sessions_app.export import FORMATS as EXPORT_FORMATS
+from sessions_app.export import sessions_export
 from sessions_app.filters import VoiceSessionFilterSet
 from sessions_app.models import Scope, VoiceSession
 from sessions_app.presentation import evaluation_as_dict, session_columns, session_documents
@@ -192,3 +198,62 @@ class SessionEvaluationsView(TenantAPIView):
         serializer.is_valid(raise_exception=True)
         evaluation = evaluation_record(session=session, actor=self.actor, **serializer.validated_data)
         return Response(evaluation_as_dict(evaluation), status=status.HTTP_201_CREATED)
+
+
+class VoiceSessionExportView(TenantAPIView):
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = VoiceSessionFilterSet
+    required_scopes = {"GET": READ}
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return VoiceSession.objects.none()
+        return self.access.sessions()
+
+    def perform_content_negotiation(self, request, force=False):
+        # ``format`` names the export format here, not a DRF renderer; errors still render as JSON.
+        return OrjsonRenderer(), OrjsonRenderer.media_type
+
+    @extend_schema(
+        operation_id="voice_sessions_export",
+        summary="Stream an export of the session list",
+        description=(
+            "Takes the list's filters. Streams every matching session (no pagination) as JSON Lines "
+            "(one full session document per line) or CSV (one row per session; transcript and tool "
+            "calls in text columns), in constant memory, redacted unless the key has "
+            "`sessions:read_raw`. Each export is recorded in the audit trail."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "format", str, enum=list(EXPORT_FORMATS), default="jsonl", description="jsonl or csv"
+            ),
+        ],
+        responses={
+            (200, "application/x-ndjson"): OpenApiResponse(
+                OpenApiTypes.STR, description="A document per line."
+            ),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="One row per session."),
+            **error_responses(400, 401, 403),
+        },
+    )
+    def get(self, request):
+        export_format = request.query_params.get("format", "jsonl")
+        if export_format not in EXPORT_FORMATS:
+            raise ValidationError({"format": [f"format must be one of: {', '.join(EXPORT_FORMATS)}."]})
+        queryset = self.filter_queryset(self.get_queryset())
+        filters = {key: request.query_params.getlist(key) for key in VoiceSessionFilterSet.base_filters}
+        chunks = sessions_export(
+            tenant=self.tenant,
+            actor=self.actor,
+            queryset=queryset,
+            raw=self.raw,
+            export_format=export_format,
+            filters={key: values for key, values in filters.items() if values},
+        )
+        stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+        response = StreamingHttpResponse(chunks, content_type=EXPORT_CONTENT_TYPES[export_format])
+        response["Content-Disposition"] = (
+            f'attachment; filename="voice-sessions-{self.tenant.slug}-{stamp}.{export_format}"'
+        )
+        response["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,133 @@
+"""Streaming exports of session lists, as JSON Lines or CSV, in constant memory.
+
+Sessions are read in keyset batches on (started_at, id), so memory holds one batch however many
+sessions match and a deep position costs what the first does. Each batch is four child queries
+plus one page query. Redaction is chosen per export (raw only for callers allowed to see it),
+exactly as the API list chooses it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+
+import orjson
+from django.db.models import QuerySet
+
+from qa_app.audit import AuditAction, audit_record
+from sessions_app.actors import Actor
+from sessions_app.presentation import session_columns, session_documents
+from sessions_app.selectors import sessions_after
+from sessions_app.services import ServiceError
+
+FORMATS = ("jsonl", "csv")
+DEFAULT_BATCH_SIZE = 500
+CONTENT_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
+
+CSV_COLUMNS = [
+    "id", "stream_id", "call_sid", "agent_key", "status", "qa_state", "direction", "from_number", "to_number",
+    "started_at", "ended_at", "duration_ms", "model_provider", "model_name", "prompt_version", "tts_provider",
+    "voice", "stt", "language", "escalated", "escalation_reason", "escalation_at_ms", "summary", "tags",
+    "turn_count", "function_call_count", "failed_function_call_count", "latest_verdict", "latest_score",
+    "transcript", "function_calls",
+]  # fmt: skip
+
+# Spreadsheets execute cells that start like a formula; transcripts are untrusted, so defuse them.
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def document_batches(
+    queryset: QuerySet, *, tenant_id: int, raw: bool, batch_size: int = DEFAULT_BATCH_SIZE
+) -> Iterator[list[dict]]:
+    """Yield lists of session documents for every row of ``queryset``, in list order."""
+    columns = session_columns(raw=raw)
+    position = None
+    while True:
+        window = queryset if position is None else sessions_after(queryset, *position)
+        rows = list(window.values_list(*columns, named=True)[:batch_size])
+        if not rows:
+            return
+        yield session_documents(rows, tenant_id=tenant_id, raw=raw)
+        position = (rows[-1].started_at, rows[-1].id)
+
+
+def _safe_cell(value) -> str:
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(_FORMULA_PREFIXES) else text
+
+
+def csv_row(document: dict) -> list[str]:
+    """One CSV row: the document flattened; transcript and tool calls as text columns."""
+    model, voice, escalation = document["model"], document["voice"], document["escalation"]
+    latest = document["evaluations"][0] if document["evaluations"] else {}
+    calls = document["function_calls"]
+    flat = {
+        **{key: document[key] for key in CSV_COLUMNS if key in document},
+        "model_provider": model["provider"],
+        "model_name": model["name"],
+        "prompt_version": model["prompt_version"],
+        "tts_provider": voice["provider"],
+        "voice": voice["voice"],
+        "stt": voice["stt"],
+        "language": voice["language"],
+        "escalated": str(escalation["escalated"]).lower(),
+        "escalation_reason": escalation["reason"],
+        "escalation_at_ms": escalation["at_ms"],
+        "tags": ";".join(document["tags"]),
+        "turn_count": len(document["transcript"]),
+        "function_call_count": len(calls),
+        "failed_function_call_count": sum(1 for call in calls if call["status"] == "failed"),
+        "latest_verdict": latest.get("verdict"),
+        "latest_score": latest.get("score"),
+        "transcript": "\n".join(f"{turn['role']}: {turn['text']}" for turn in document["transcript"]),
+        "function_calls": json.dumps(calls, ensure_ascii=False, separators=(",", ":")),
+    }
+    return [_safe_cell(flat[column]) for column in CSV_COLUMNS]
+
+
+def export_chunks(
+    queryset: QuerySet, *, tenant_id: int, raw: bool, export_format: str, batch_size: int = DEFAULT_BATCH_SIZE
+) -> Iterator[bytes]:
+    """The export as byte chunks, one per batch: what a streaming response or a file receives."""
+    if export_format not in FORMATS:
+        raise ValueError(f"format must be one of: {', '.join(FORMATS)}")
+    if export_format == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_COLUMNS)
+        yield buffer.getvalue().encode()
+    for batch in document_batches(queryset, tenant_id=tenant_id, raw=raw, batch_size=batch_size):
+        if export_format == "jsonl":
+            yield b"".join(orjson.dumps(document) + b"\n" for document in batch)
+        else:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerows(csv_row(document) for document in batch)
+            yield buffer.getvalue().encode()
+
+
+def sessions_export(
+    *,
+    tenant,
+    actor: Actor,
+    queryset: QuerySet,
+    raw: bool,
+    export_format: str,
+    filters: dict,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> Iterator[bytes]:
+    """Record the export in the audit trail, then return its chunks. Every export goes through here."""
+    if export_format not in FORMATS:
+        raise ServiceError(f"format must be one of: {', '.join(FORMATS)}.", param="format")
+    audit_record(
+        actor=actor,
+        tenant=tenant,
+        action=AuditAction.EXPORTED,
+        target_type="voice_sessions",
+        details={"format": export_format, "raw": raw, "filters": filters},
+    )
+    return export_chunks(
+        queryset, tenant_id=tenant.pk, raw=raw, export_format=export_format, batch_size=batch_size
+    )
