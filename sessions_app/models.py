@@ -200,6 +200,9 @@ class VoiceSession(models.Model):
     function_call_count = models.PositiveIntegerField(default=0)
     failed_function_call_count = models.PositiveIntegerField(default=0)
 
+    # Set when retention removed the raw conversation; the stub keeps metadata, tags, evaluations.
+    purged_at = models.DateTimeField(null=True, blank=True)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

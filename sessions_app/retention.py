@@ -1,0 +1,125 @@
+"""Retention: remove the raw conversation of sessions older than their tenant's retention_days.
+
+A soft purge keeps a stub: the session row with its call metadata, timings, tags and evaluations
+(the evidence audits and trend charts need), and empties everything a caller said or a tool saw:
+transcript text, tool arguments, results and errors, phone numbers, summary and escalation
+reason. A hard purge deletes the sessions outright. Work goes in bounded batches, each in its own
+short transaction, so memory stays flat, locks stay short, and an interrupted run can simply be
+run again: purged stubs are skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from qa_app.audit import AuditAction, audit_record
+from sessions_app.actors import SYSTEM, Actor
+from sessions_app.models import FunctionCall, Tenant, TranscriptTurn, VoiceSession
+
+DEFAULT_BATCH_SIZE = 500
+
+
+@dataclass
+class PurgeResult:
+    tenant: str
+    cutoff: dt.datetime
+    sessions: int = 0
+    turns: int = 0
+    function_calls: int = 0
+    dry_run: bool = False
+    hard: bool = False
+    batches: int = field(default=0)
+
+
+def expired_sessions(*, tenant: Tenant, now: dt.datetime, hard: bool) -> QuerySet[VoiceSession]:
+    """The tenant's sessions past retention that still hold something to remove."""
+    cutoff = now - dt.timedelta(days=tenant.retention_days)
+    queryset = VoiceSession.objects.filter(tenant=tenant, started_at__lt=cutoff)
+    return queryset if hard else queryset.filter(purged_at__isnull=True)
+
+
+def _soft_purge(ids: list, *, tenant: Tenant, now: dt.datetime) -> tuple[int, int]:
+    turns = TranscriptTurn.objects.filter(tenant=tenant, session_id__in=ids).update(text="", text_redacted="")
+    calls = FunctionCall.objects.filter(tenant=tenant, session_id__in=ids).update(
+        arguments={},
+        arguments_redacted={},
+        result=None,
+        result_redacted=None,
+        error=None,
+        error_redacted=None,
+    )
+    VoiceSession.objects.filter(tenant=tenant, pk__in=ids).update(
+        summary="",
+        summary_redacted="",
+        escalation_reason=None,
+        escalation_reason_redacted=None,
+        from_number="",
+        to_number="",
+        metadata=F("metadata_redacted"),
+        search_vector=None,
+        purged_at=now,
+        updated_at=now,
+    )
+    return turns, calls
+
+
+def tenant_purge_expired(
+    *,
+    tenant: Tenant,
+    now: dt.datetime | None = None,
+    hard: bool = False,
+    dry_run: bool = False,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    actor: Actor = SYSTEM,
+) -> PurgeResult | None:
+    """Purge one tenant's expired sessions; None when the tenant keeps data forever."""
+    if tenant.retention_days is None:
+        return None
+    now = now or timezone.now()
+    result = PurgeResult(
+        tenant=tenant.slug, cutoff=now - dt.timedelta(days=tenant.retention_days), dry_run=dry_run, hard=hard
+    )
+    expired = expired_sessions(tenant=tenant, now=now, hard=hard)
+    if dry_run:
+        result.sessions = expired.count()
+        result.turns = TranscriptTurn.objects.filter(tenant=tenant, session__in=expired).count()
+        result.function_calls = FunctionCall.objects.filter(tenant=tenant, session__in=expired).count()
+        return result
+    while True:
+        with transaction.atomic():
+            ids = list(expired.order_by("started_at", "id").values_list("id", flat=True)[:batch_size])
+            if not ids:
+                break
+            if hard:
+                result.turns += TranscriptTurn.objects.filter(tenant=tenant, session_id__in=ids).count()
+                result.function_calls += FunctionCall.objects.filter(
+                    tenant=tenant, session_id__in=ids
+                ).count()
+                VoiceSession.objects.filter(tenant=tenant, pk__in=ids).delete()
+            else:
+                turns, calls = _soft_purge(ids, tenant=tenant, now=now)
+                result.turns += turns
+                result.function_calls += calls
+            result.sessions += len(ids)
+            result.batches += 1
+    if result.sessions:
+        audit_record(
+            actor=actor,
+            tenant=tenant,
+            action=AuditAction.RETENTION_PURGED,
+            target_type="voice_sessions",
+            details={
+                "mode": "hard" if hard else "soft",
+                "cutoff": result.cutoff.isoformat(),
+                "sessions": result.sessions,
+                "turns": result.turns,
+                "function_calls": result.function_calls,
+                "retention_days": tenant.retention_days,
+            },
+        )
+    return result
