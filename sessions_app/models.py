@@ -217,7 +217,12 @@ class VoiceSession(models.Model):
             _ordered_index("qa_state", name="session_tenant_qa_state"),
             _ordered_index("agent_key", name="session_tenant_agent"),
             _ordered_index("call_sid", name="session_tenant_call_sid"),
-            _ordered_index("escalated", name="session_tenant_escalated"),
+            # Escalations are the rare case worth an index; "not escalated" reads the order index.
+            models.Index(
+                fields=["tenant", "-started_at", "id"],
+                condition=models.Q(escalated=True),
+                name="session_tenant_escalated",
+            ),
         ]
 
     def __str__(self) -> str:
