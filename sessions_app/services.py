@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -296,7 +296,7 @@ def _session_field_values(data: Mapping[str, Any], *, redact_on_ingest: bool) ->
 
 
 def _turn_rows(
-    session: VoiceSession, turns: list[Mapping], *, redact_on_ingest: bool
+    session_id, tenant_id: int, turns: list[Mapping], *, redact_on_ingest: bool
 ) -> list[TranscriptTurn]:
     rows = []
     for turn in turns:
@@ -304,8 +304,8 @@ def _turn_rows(
         redacted = redact_text(text)
         rows.append(
             TranscriptTurn(
-                tenant_id=session.tenant_id,
-                session=session,
+                tenant_id=tenant_id,
+                session_id=session_id,
                 seq=turn["seq"],
                 role=turn["role"],
                 text=redacted if redact_on_ingest else text,
@@ -319,7 +319,9 @@ def _turn_rows(
     return rows
 
 
-def _call_rows(session: VoiceSession, calls: list[Mapping], *, redact_on_ingest: bool) -> list[FunctionCall]:
+def _call_rows(
+    session_id, tenant_id: int, calls: list[Mapping], *, redact_on_ingest: bool
+) -> list[FunctionCall]:
     rows = []
     for call in calls:
         arguments = call.get("arguments") if call.get("arguments") is not None else {}
@@ -330,8 +332,8 @@ def _call_rows(session: VoiceSession, calls: list[Mapping], *, redact_on_ingest:
         error_redacted = redact_text(error)
         rows.append(
             FunctionCall(
-                tenant_id=session.tenant_id,
-                session=session,
+                tenant_id=tenant_id,
+                session_id=session_id,
                 seq=call["seq"],
                 turn_seq=call.get("turn_seq"),
                 name=call["name"],
@@ -348,12 +350,13 @@ def _call_rows(session: VoiceSession, calls: list[Mapping], *, redact_on_ingest:
     return rows
 
 
-def _search_vector_refresh(session: VoiceSession) -> None:
-    """Rebuild the session's full-text vector from its redacted summary and turns (PostgreSQL only).
+def _search_vectors_refresh(session_ids: list) -> None:
+    """Rebuild the full-text vectors of these sessions from their redacted summary and turns.
 
-    Redacted text is indexed so a search can never probe for PII the reader may not see.
+    PostgreSQL only. Redacted text is indexed so a search can never probe for PII the reader may
+    not see.
     """
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or not session_ids:
         return
     with connection.cursor() as cursor:
         cursor.execute(
@@ -362,81 +365,170 @@ def _search_vector_refresh(session: VoiceSession) -> None:
             SET search_vector = to_tsvector(%s::regconfig, s.summary_redacted || ' ' || coalesce(
                 (SELECT string_agg(t.text_redacted, ' ' ORDER BY t.seq)
                  FROM sessions_app_transcriptturn t WHERE t.session_id = s.id), ''))
-            WHERE s.id = %s
+            WHERE s.id = ANY(%s)
             """,
-            [SEARCH_CONFIG, session.pk],
+            [SEARCH_CONFIG, list(session_ids)],
         )
 
 
-def _locked_session(*, tenant: Tenant, stream_id: str) -> VoiceSession | None:
-    return VoiceSession.objects.select_for_update().filter(tenant=tenant, stream_id=stream_id).first()
+@dataclass
+class _Pending:
+    """One payload on its way through a batch upsert."""
+
+    index: int
+    data: Mapping[str, Any]
+    values: dict[str, Any]
+    session: VoiceSession | None = None
+    created: bool = False
+
+
+def sessions_upsert_many(
+    *, tenant: Tenant, items: list[Mapping[str, Any]], actor: Actor = SYSTEM
+) -> list[UpsertResult | ServiceError]:
+    """Create or update many sessions of one tenant by ``stream_id``, in one transaction.
+
+    Returns, per item and in order, its UpsertResult or the ServiceError that refused it; a
+    refused item writes nothing and the others are kept (the caller decides whether one refusal
+    should roll the whole batch back). Fields absent from a payload keep their stored values.
+    Turns and function calls merge by ``seq``: a known seq is overwritten, a new one is added, so
+    a retried or partial batch never duplicates. Text is redacted once, here, so reads only pick
+    a column. The query count depends on the batch, not on its size.
+    """
+    from qa_app.services import session_tags_attach
+
+    redact = tenant.redact_on_ingest
+    results: list[UpsertResult | ServiceError | None] = [None] * len(items)
+    by_stream: dict[str, _Pending] = {}
+    for index, data in enumerate(items):
+        pending = _Pending(
+            index=index, data=data, values=_session_field_values(data, redact_on_ingest=redact)
+        )
+        if data["stream_id"] in by_stream:  # the same stream twice: the later payload merges on top
+            earlier = by_stream[data["stream_id"]]
+            results[earlier.index] = ServiceError(
+                "The same stream_id appears again later in this batch.", param="stream_id"
+            )
+        by_stream[data["stream_id"]] = pending
+
+    with transaction.atomic():
+        existing = {
+            session.stream_id: session
+            for session in VoiceSession.objects.select_for_update().filter(
+                tenant=tenant, stream_id__in=by_stream
+            )
+        }
+        fresh = []
+        for stream_id, pending in by_stream.items():
+            session = existing.get(stream_id)
+            if session is None:
+                if "agent_key" not in pending.values:
+                    results[pending.index] = ServiceError(
+                        "agent_key is required for a new session.", param="agent_key"
+                    )
+                    continue
+                values = {"started_at": timezone.now(), "status": SessionStatus.ACTIVE, **pending.values}
+                session = VoiceSession(tenant=tenant, stream_id=stream_id, **values)
+                pending.created = True
+                fresh.append(session)
+            else:
+                for field, value in pending.values.items():
+                    setattr(session, field, value)
+            if session.ended_at is not None and session.ended_at < session.started_at:
+                results[pending.index] = ServiceError(
+                    "ended_at must not be before started_at.", param="ended_at"
+                )
+                if pending.created:
+                    fresh.remove(session)
+                continue
+            pending.session = session
+
+        accepted = [pending for pending in by_stream.values() if pending.session is not None]
+        if fresh:
+            VoiceSession.objects.bulk_create(fresh, ignore_conflicts=True)
+            # A concurrent writer may have created some of these first; theirs win and get merged.
+            stored = {
+                session.stream_id: session
+                for session in VoiceSession.objects.select_for_update().filter(
+                    tenant=tenant, stream_id__in=[session.stream_id for session in fresh]
+                )
+            }
+            for pending in accepted:
+                if pending.created and stored[pending.data["stream_id"]].pk != pending.session.pk:
+                    pending.session = stored[pending.data["stream_id"]]
+                    pending.created = False
+                    for field, value in pending.values.items():
+                        setattr(pending.session, field, value)
+
+        turns = [
+            row
+            for pending in accepted
+            for row in _turn_rows(
+                pending.session.pk, tenant.pk, pending.data.get("transcript") or [], redact_on_ingest=redact
+            )
+        ]
+        if turns:
+            TranscriptTurn.objects.bulk_create(
+                turns, update_conflicts=True, unique_fields=["session", "seq"], update_fields=_TURN_FIELDS
+            )
+        calls = [
+            row
+            for pending in accepted
+            for row in _call_rows(
+                pending.session.pk,
+                tenant.pk,
+                pending.data.get("function_calls") or [],
+                redact_on_ingest=redact,
+            )
+        ]
+        if calls:
+            FunctionCall.objects.bulk_create(
+                calls, update_conflicts=True, unique_fields=["session", "seq"], update_fields=_CALL_FIELDS
+            )
+
+        ids = [pending.session.pk for pending in accepted]
+        turn_counts = dict(
+            TranscriptTurn.objects.filter(tenant=tenant, session_id__in=ids)
+            .values("session_id")
+            .annotate(total=Count("id"))
+            .values_list("session_id", "total")
+        )
+        call_counts = {
+            row["session_id"]: row
+            for row in FunctionCall.objects.filter(tenant=tenant, session_id__in=ids)
+            .values("session_id")
+            .annotate(total=Count("id"), failed=Count("id", filter=Q(status=FunctionCallStatus.FAILED)))
+        }
+        now = timezone.now()
+        changed_fields = {"turn_count", "function_call_count", "failed_function_call_count", "updated_at"}
+        for pending in accepted:
+            session = pending.session
+            session.turn_count = turn_counts.get(session.pk, 0)
+            counts = call_counts.get(session.pk, {})
+            session.function_call_count = counts.get("total", 0)
+            session.failed_function_call_count = counts.get("failed", 0)
+            session.updated_at = now
+            changed_fields |= set(pending.values)
+        if accepted:
+            VoiceSession.objects.bulk_update(
+                [pending.session for pending in accepted], sorted(changed_fields)
+            )
+        _search_vectors_refresh(
+            [p.session.pk for p in accepted if p.data.get("transcript") or "summary" in p.values or p.created]
+        )
+        for pending in accepted:
+            if pending.data.get("tags"):
+                session_tags_attach(session=pending.session, names=pending.data["tags"], actor=actor)
+            results[pending.index] = UpsertResult(session=pending.session, created=pending.created)
+    return results
 
 
 @transaction.atomic
 def session_upsert(*, tenant: Tenant, data: Mapping[str, Any], actor: Actor = SYSTEM) -> UpsertResult:
-    """Create or update the tenant's session with ``data["stream_id"]``, all or nothing.
-
-    Fields absent from the payload keep their stored values. Transcript turns and function calls
-    merge by ``seq``: a known seq is overwritten, a new one is added, so a retried or partial
-    batch never duplicates. Text is redacted once here, on write, so reads only pick a column.
-    """
-    from qa_app.services import session_tags_attach
-
-    stream_id = data["stream_id"]
-    values = _session_field_values(data, redact_on_ingest=tenant.redact_on_ingest)
-    session = _locked_session(tenant=tenant, stream_id=stream_id)
-    created = False
-    if session is None:
-        values.setdefault("started_at", timezone.now())
-        values.setdefault("status", SessionStatus.ACTIVE)
-        if "agent_key" not in values:
-            raise ServiceError("agent_key is required for a new session.", param="agent_key")
-        try:
-            with transaction.atomic():
-                session = VoiceSession.objects.create(tenant=tenant, stream_id=stream_id, **values)
-                created = True
-        except IntegrityError:
-            # A concurrent writer created it between our read and insert: update theirs instead.
-            session = _locked_session(tenant=tenant, stream_id=stream_id)
-            if session is None:
-                raise
-    if not created:
-        for field, value in values.items():
-            setattr(session, field, value)
-
-    if session.ended_at is not None and session.ended_at < session.started_at:
-        raise ServiceError("ended_at must not be before started_at.", param="ended_at")
-
-    turns = data.get("transcript") or []
-    if turns:
-        TranscriptTurn.objects.bulk_create(
-            _turn_rows(session, turns, redact_on_ingest=tenant.redact_on_ingest),
-            update_conflicts=True,
-            unique_fields=["session", "seq"],
-            update_fields=_TURN_FIELDS,
-        )
-    calls = data.get("function_calls") or []
-    if calls:
-        FunctionCall.objects.bulk_create(
-            _call_rows(session, calls, redact_on_ingest=tenant.redact_on_ingest),
-            update_conflicts=True,
-            unique_fields=["session", "seq"],
-            update_fields=_CALL_FIELDS,
-        )
-    if turns or created:
-        session.turn_count = TranscriptTurn.objects.filter(session=session).count()
-    if calls or created:
-        counts = FunctionCall.objects.filter(session=session).aggregate(
-            total=Count("id"), failed=Count("id", filter=Q(status=FunctionCallStatus.FAILED))
-        )
-        session.function_call_count = counts["total"]
-        session.failed_function_call_count = counts["failed"]
-    session.save()
-    if turns or "summary" in values:
-        _search_vector_refresh(session)
-    if data.get("tags"):
-        session_tags_attach(session=session, names=data["tags"], actor=actor)
-    return UpsertResult(session=session, created=created)
+    """Create or update one session by ``stream_id``, all or nothing (see ``sessions_upsert_many``)."""
+    (result,) = sessions_upsert_many(tenant=tenant, items=[data], actor=actor)
+    if isinstance(result, ServiceError):
+        raise result
+    return result
 
 
 # --- members and roles ---------------------------------------------------------------------------

@@ -178,3 +178,36 @@ def test_write_needs_write_scope(client_for, tenant):
     assert response.status_code == 403
     assert "sessions:write" in response.json()["error"]["message"]
     assert not VoiceSession.objects.exists()
+
+
+def test_batch_upsert_keeps_good_items_and_reports_bad_ones(tenant):
+    from sessions_app.services import ServiceError, sessions_upsert_many
+
+    good = session_payload(tags=["refund"])
+    no_agent = session_payload()
+    no_agent.pop("agent_key")
+    backwards = session_payload()
+    backwards["ended_at"] = backwards["started_at"].replace(year=2020)
+    results = sessions_upsert_many(tenant=tenant, items=[good, no_agent, backwards])
+    assert results[0].created
+    assert isinstance(results[1], ServiceError) and results[1].param == "agent_key"
+    assert isinstance(results[2], ServiceError) and results[2].param == "ended_at"
+    assert list(VoiceSession.objects.values_list("stream_id", flat=True)) == [good["stream_id"]]
+    again = sessions_upsert_many(tenant=tenant, items=[good])
+    assert not again[0].created and VoiceSession.objects.count() == 1
+    assert TranscriptTurn.objects.count() == 4 and SessionTag.objects.count() == 1
+
+
+def test_batch_upsert_query_count_does_not_grow_with_batch_size(tenant):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sessions_app.services import sessions_upsert_many
+
+    def queries(count):
+        with CaptureQueriesContext(connection) as captured:
+            sessions_upsert_many(tenant=tenant, items=[session_payload() for _ in range(count)])
+        return len(captured)
+
+    # Constant while the rows fit one statement's parameters (SQLite splits past 999 parameters).
+    assert queries(2) == queries(12)
