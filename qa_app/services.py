@@ -33,33 +33,34 @@ def _source_for(actor: Actor) -> str:
     return TagSource.REVIEW if actor.user is not None else TagSource.API
 
 
-def session_tags_attach(
-    *, session: VoiceSession, names: Iterable[str], actor: Actor, source: str | None = None
-) -> list[str]:
-    """Attach several tags at once (ingest and import); already-present tags are left alone."""
-    normalized = list(dict.fromkeys(tag_normalize(name) for name in names))
-    existing = {tag.name: tag for tag in Tag.objects.filter(tenant_id=session.tenant_id, name__in=normalized)}
-    missing = [Tag(tenant_id=session.tenant_id, name=name) for name in normalized if name not in existing]
-    if missing:
-        Tag.objects.bulk_create(missing, ignore_conflicts=True)
-        existing = {
-            tag.name: tag for tag in Tag.objects.filter(tenant_id=session.tenant_id, name__in=normalized)
-        }
+def sessions_tags_attach(
+    *, tenant, pairs: list[tuple[VoiceSession, Iterable[str]]], actor: Actor, source: str | None = None
+) -> None:
+    """Attach tags to many sessions at once (ingest and import): three queries whatever the count.
+
+    Tags already on a session are left alone. Names must already be normalized (the API
+    serializer does it; ``tag_normalize``).
+    """
+    wanted = {name for _, names in pairs for name in names}
+    if not wanted:
+        return
+    Tag.objects.bulk_create([Tag(tenant=tenant, name=name) for name in wanted], ignore_conflicts=True)
+    tags = dict(Tag.objects.filter(tenant=tenant, name__in=wanted).values_list("name", "pk"))
     SessionTag.objects.bulk_create(
         [
             SessionTag(
-                tenant_id=session.tenant_id,
+                tenant=tenant,
                 session=session,
-                tag=existing[name],
+                tag_id=tags[name],
                 added_by=actor.user,
                 added_by_key=actor.api_key,
                 source=source or TagSource.INGEST,
             )
-            for name in normalized
+            for session, names in pairs
+            for name in dict.fromkeys(names)
         ],
         ignore_conflicts=True,
     )
-    return normalized
 
 
 @transaction.atomic

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from django.conf import settings
+from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Value
 from django.utils import timezone
 
 from qa_app.audit import AuditAction, audit_record
@@ -295,33 +298,31 @@ def _session_field_values(data: Mapping[str, Any], *, redact_on_ingest: bool) ->
     return values
 
 
-def _turn_rows(
-    session_id, tenant_id: int, turns: list[Mapping], *, redact_on_ingest: bool
-) -> list[TranscriptTurn]:
+def _turn_rows(session_id, tenant_id: int, turns: list[Mapping], *, redact_on_ingest: bool) -> list[dict]:
+    """Column values of transcript turns, redacted once here (plain dicts: no model instances)."""
     rows = []
     for turn in turns:
         text = turn.get("text") or ""
         redacted = redact_text(text)
         rows.append(
-            TranscriptTurn(
-                tenant_id=tenant_id,
-                session_id=session_id,
-                seq=turn["seq"],
-                role=turn["role"],
-                text=redacted if redact_on_ingest else text,
-                text_redacted=redacted,
-                start_ms=turn.get("start_ms"),
-                end_ms=turn.get("end_ms"),
-                confidence=turn.get("confidence"),
-                interrupted=bool(turn.get("interrupted", False)),
-            )
+            {
+                "tenant_id": tenant_id,
+                "session_id": session_id,
+                "seq": turn["seq"],
+                "role": turn["role"],
+                "text": redacted if redact_on_ingest else text,
+                "text_redacted": redacted,
+                "start_ms": turn.get("start_ms"),
+                "end_ms": turn.get("end_ms"),
+                "confidence": turn.get("confidence"),
+                "interrupted": bool(turn.get("interrupted", False)),
+            }
         )
     return rows
 
 
-def _call_rows(
-    session_id, tenant_id: int, calls: list[Mapping], *, redact_on_ingest: bool
-) -> list[FunctionCall]:
+def _call_rows(session_id, tenant_id: int, calls: list[Mapping], *, redact_on_ingest: bool) -> list[dict]:
+    """Column values of function calls, with arguments, results and errors redacted once here."""
     rows = []
     for call in calls:
         arguments = call.get("arguments") if call.get("arguments") is not None else {}
@@ -331,21 +332,21 @@ def _call_rows(
         result_redacted = redact_value(result)
         error_redacted = redact_text(error)
         rows.append(
-            FunctionCall(
-                tenant_id=tenant_id,
-                session_id=session_id,
-                seq=call["seq"],
-                turn_seq=call.get("turn_seq"),
-                name=call["name"],
-                arguments=arguments_redacted if redact_on_ingest else arguments,
-                arguments_redacted=arguments_redacted,
-                result=result_redacted if redact_on_ingest else result,
-                result_redacted=result_redacted,
-                status=call.get("status") or FunctionCallStatus.SUCCEEDED,
-                error=error_redacted if redact_on_ingest else error,
-                error_redacted=error_redacted,
-                latency_ms=call.get("latency_ms"),
-            )
+            {
+                "tenant_id": tenant_id,
+                "session_id": session_id,
+                "seq": call["seq"],
+                "turn_seq": call.get("turn_seq"),
+                "name": call["name"],
+                "arguments": arguments_redacted if redact_on_ingest else arguments,
+                "arguments_redacted": arguments_redacted,
+                "result": result_redacted if redact_on_ingest else result,
+                "result_redacted": result_redacted,
+                "status": call.get("status") or FunctionCallStatus.SUCCEEDED,
+                "error": error_redacted if redact_on_ingest else error,
+                "error_redacted": error_redacted,
+                "latency_ms": call.get("latency_ms"),
+            }
         )
     return rows
 
@@ -371,6 +372,46 @@ def _search_vectors_refresh(session_ids: list) -> None:
         )
 
 
+def _insert_new_rows(model, rows: list[dict]) -> None:
+    """Insert rows that cannot conflict: PostgreSQL COPY (no SQL to build per row), else bulk_create."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**row) for row in rows])
+        return
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    json_columns = {field.attname for field in fields if field.get_internal_type() == "JSONField"}
+    names = [field.attname for field in fields]
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(
+            f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
+        ) as copy,
+    ):
+        for row in rows:
+            copy.write_row(
+                [
+                    orjson.dumps(row[name]).decode()
+                    if name in json_columns and row[name] is not None
+                    else row[name]
+                    for name in names
+                ]
+            )
+
+
+def _payload_counts(data: Mapping[str, Any]) -> dict[str, int]:
+    """The denormalized counts of a new session, from its own payload (seqs are unique per list)."""
+    calls = data.get("function_calls") or []
+    return {
+        "turn_count": len(data.get("transcript") or []),
+        "function_call_count": len(calls),
+        "failed_function_call_count": sum(
+            1 for call in calls if call.get("status") == FunctionCallStatus.FAILED
+        ),
+    }
+
+
 @dataclass
 class _Pending:
     """One payload on its way through a batch upsert."""
@@ -380,6 +421,8 @@ class _Pending:
     values: dict[str, Any]
     session: VoiceSession | None = None
     created: bool = False
+    turns: list[dict] = dataclasses.field(default_factory=list)
+    calls: list[dict] = dataclasses.field(default_factory=list)
 
 
 def sessions_upsert_many(
@@ -394,7 +437,7 @@ def sessions_upsert_many(
     a retried or partial batch never duplicates. Text is redacted once, here, so reads only pick
     a column. The query count depends on the batch, not on its size.
     """
-    from qa_app.services import session_tags_attach
+    from qa_app.services import sessions_tags_attach
 
     redact = tenant.redact_on_ingest
     results: list[UpsertResult | ServiceError | None] = [None] * len(items)
@@ -427,7 +470,9 @@ def sessions_upsert_many(
                     )
                     continue
                 values = {"started_at": timezone.now(), "status": SessionStatus.ACTIVE, **pending.values}
-                session = VoiceSession(tenant=tenant, stream_id=stream_id, **values)
+                session = VoiceSession(
+                    tenant=tenant, stream_id=stream_id, **values, **_payload_counts(pending.data)
+                )
                 pending.created = True
                 fresh.append(session)
             else:
@@ -443,81 +488,92 @@ def sessions_upsert_many(
             pending.session = session
 
         accepted = [pending for pending in by_stream.values() if pending.session is not None]
-        if fresh:
-            VoiceSession.objects.bulk_create(fresh, ignore_conflicts=True)
-            # A concurrent writer may have created some of these first; theirs win and get merged.
-            stored = {
-                session.stream_id: session
-                for session in VoiceSession.objects.select_for_update().filter(
-                    tenant=tenant, stream_id__in=[session.stream_id for session in fresh]
-                )
-            }
-            for pending in accepted:
-                if pending.created and stored[pending.data["stream_id"]].pk != pending.session.pk:
-                    pending.session = stored[pending.data["stream_id"]]
-                    pending.created = False
-                    for field, value in pending.values.items():
-                        setattr(pending.session, field, value)
-
-        turns = [
-            row
-            for pending in accepted
-            for row in _turn_rows(
+        for pending in accepted:
+            pending.turns = _turn_rows(
                 pending.session.pk, tenant.pk, pending.data.get("transcript") or [], redact_on_ingest=redact
             )
-        ]
-        if turns:
-            TranscriptTurn.objects.bulk_create(
-                turns, update_conflicts=True, unique_fields=["session", "seq"], update_fields=_TURN_FIELDS
-            )
-        calls = [
-            row
-            for pending in accepted
-            for row in _call_rows(
+            pending.calls = _call_rows(
                 pending.session.pk,
                 tenant.pk,
                 pending.data.get("function_calls") or [],
                 redact_on_ingest=redact,
             )
-        ]
+            if pending.created and connection.vendor == "postgresql":
+                # Index the new session's text in its INSERT, rather than rewriting the row after.
+                text = " ".join(
+                    [pending.session.summary_redacted, *(turn["text_redacted"] for turn in pending.turns)]
+                )
+                pending.session.search_vector = SearchVector(Value(text), config=SEARCH_CONFIG)
+        if fresh:
+            VoiceSession.objects.bulk_create(fresh, ignore_conflicts=True)
+            # A concurrent writer may have created some of these first; theirs win and get merged.
+            stored = dict(
+                VoiceSession.objects.select_for_update()
+                .filter(tenant=tenant, stream_id__in=[session.stream_id for session in fresh])
+                .values_list("stream_id", "pk")
+            )
+            for pending in accepted:
+                if pending.created and stored[pending.data["stream_id"]] != pending.session.pk:
+                    pending.session = VoiceSession.objects.get(pk=stored[pending.data["stream_id"]])
+                    pending.created = False
+                    for field, value in pending.values.items():
+                        setattr(pending.session, field, value)
+                    for row in (*pending.turns, *pending.calls):
+                        row["session_id"] = pending.session.pk
+
+        # Rows of new sessions can't collide with anything: COPY them in (PostgreSQL). Rows of
+        # existing sessions merge by seq.
+        new_rows = [pending for pending in accepted if pending.created]
+        merged_rows = [pending for pending in accepted if not pending.created]
+        _insert_new_rows(TranscriptTurn, [row for pending in new_rows for row in pending.turns])
+        _insert_new_rows(FunctionCall, [row for pending in new_rows for row in pending.calls])
+        turns = [TranscriptTurn(**row) for pending in merged_rows for row in pending.turns]
+        if turns:
+            TranscriptTurn.objects.bulk_create(
+                turns, update_conflicts=True, unique_fields=["session", "seq"], update_fields=_TURN_FIELDS
+            )
+        calls = [FunctionCall(**row) for pending in merged_rows for row in pending.calls]
         if calls:
             FunctionCall.objects.bulk_create(
                 calls, update_conflicts=True, unique_fields=["session", "seq"], update_fields=_CALL_FIELDS
             )
 
-        ids = [pending.session.pk for pending in accepted]
+        # New sessions counted their own payload on insert; existing ones are recounted, since a
+        # merge may have added to or overwritten what was stored.
+        updated = [pending for pending in accepted if not pending.created]
+        ids = [pending.session.pk for pending in updated]
         turn_counts = dict(
             TranscriptTurn.objects.filter(tenant=tenant, session_id__in=ids)
             .values("session_id")
             .annotate(total=Count("id"))
             .values_list("session_id", "total")
-        )
+        ) if ids else {}  # fmt: skip
         call_counts = {
             row["session_id"]: row
             for row in FunctionCall.objects.filter(tenant=tenant, session_id__in=ids)
             .values("session_id")
             .annotate(total=Count("id"), failed=Count("id", filter=Q(status=FunctionCallStatus.FAILED)))
-        }
+        } if ids else {}  # fmt: skip
         now = timezone.now()
-        changed_fields = {"turn_count", "function_call_count", "failed_function_call_count", "updated_at"}
-        for pending in accepted:
+        for pending in updated:
             session = pending.session
-            session.turn_count = turn_counts.get(session.pk, 0)
-            counts = call_counts.get(session.pk, {})
-            session.function_call_count = counts.get("total", 0)
-            session.failed_function_call_count = counts.get("failed", 0)
-            session.updated_at = now
-            changed_fields |= set(pending.values)
-        if accepted:
-            VoiceSession.objects.bulk_update(
-                [pending.session for pending in accepted], sorted(changed_fields)
-            )
+            counted = call_counts.get(session.pk, {})
+            counts = {
+                "turn_count": turn_counts.get(session.pk, 0),
+                "function_call_count": counted.get("total", 0),
+                "failed_function_call_count": counted.get("failed", 0),
+            }
+            for field, value in counts.items():
+                setattr(session, field, value)
+            # One short UPDATE per session: far cheaper than bulk_update's CASE expressions.
+            VoiceSession.objects.filter(pk=session.pk).update(**pending.values, **counts, updated_at=now)
         _search_vectors_refresh(
-            [p.session.pk for p in accepted if p.data.get("transcript") or "summary" in p.values or p.created]
+            [p.session.pk for p in updated if p.data.get("transcript") or "summary" in p.values]
         )
+        tagged = [(pending.session, pending.data["tags"]) for pending in accepted if pending.data.get("tags")]
+        if tagged:
+            sessions_tags_attach(tenant=tenant, pairs=tagged, actor=actor)
         for pending in accepted:
-            if pending.data.get("tags"):
-                session_tags_attach(session=pending.session, names=pending.data["tags"], actor=actor)
             results[pending.index] = UpsertResult(session=pending.session, created=pending.created)
     return results
 

@@ -37,17 +37,17 @@ def error_body(code: str, message: str, param: str | None = None, details: list 
     return {"error": error}
 
 
-def _flatten(detail: Any, path: str = "") -> list[dict[str, str | None]]:
+def flatten_errors(detail: Any, path: str = "") -> list[dict[str, str | None]]:
     """Turn DRF's nested error detail into ``[{"param": "transcript[2].role", "message": …}]``."""
     if isinstance(detail, dict):
         items = []
         for key, value in detail.items():
             if key in ("non_field_errors", "__all__"):
-                items.extend(_flatten(value, path))
+                items.extend(flatten_errors(value, path))
             elif isinstance(key, int) or str(key).isdigit():
-                items.extend(_flatten(value, f"{path}[{key}]"))
+                items.extend(flatten_errors(value, f"{path}[{key}]"))
             else:
-                items.extend(_flatten(value, f"{path}.{key}" if path else str(key)))
+                items.extend(flatten_errors(value, f"{path}.{key}" if path else str(key)))
         return items
     if isinstance(detail, list):
         if all(not isinstance(item, dict | list) for item in detail):
@@ -55,7 +55,7 @@ def _flatten(detail: Any, path: str = "") -> list[dict[str, str | None]]:
         items = []
         for index, value in enumerate(detail):
             if value:
-                items.extend(_flatten(value, f"{path}[{index}]"))
+                items.extend(flatten_errors(value, f"{path}[{index}]"))
         return items
     return [{"param": path or None, "message": str(detail)}]
 
@@ -93,7 +93,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         headers["WWW-Authenticate"] = scheme or "Bearer"
 
     if isinstance(exc, exceptions.ValidationError):
-        items = _flatten(exc.detail)
+        items = flatten_errors(exc.detail)
         first = items[0] if items else {"param": None, "message": "Invalid request."}
         body = error_body(
             "invalid_request",

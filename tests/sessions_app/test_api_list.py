@@ -213,9 +213,16 @@ def test_query_count_is_the_same_for_one_row_and_two_hundred(api, tenant, make_s
 def test_search_follows_updates_to_transcript_and_summary(api, tenant, make_session):
     session = make_session(tenant, summary="Caller asked about a voucher.")
     assert ids(api.get(URL, {"q": "voucher"})) == [str(session.pk)]
-    api.post(URL, {"stream_id": session.stream_id, "agent_key": "billing-agent", "summary": "Rescheduled visit.",
-                   "transcript": [{"seq": 9, "role": "caller", "text": "Can we move the plumber appointment?"}]},
-             format="json")
+    api.post(
+        URL,
+        {
+            "stream_id": session.stream_id,
+            "agent_key": "billing-agent",
+            "summary": "Rescheduled visit.",
+            "transcript": [{"seq": 9, "role": "caller", "text": "Can we move the plumber appointment?"}],
+        },
+        format="json",
+    )
     assert ids(api.get(URL, {"q": "voucher"})) == []
     assert ids(api.get(URL, {"q": "plumber"})) == [str(session.pk)]
     assert ids(api.get(URL, {"q": "rescheduled"})) == [str(session.pk)]
