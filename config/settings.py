@@ -207,6 +207,21 @@ SPECTACULAR_SETTINGS = {
 # Session lists count exactly up to this many rows; beyond it PostgreSQL's estimate is used.
 API_EXACT_COUNT_THRESHOLD = env_int("API_EXACT_COUNT_THRESHOLD", 10_000)
 
+# Twilio webhooks: the public base URL Twilio calls (signatures cover the full URL), and a
+# per-tenant limit of callbacks per minute.
+TWILIO_WEBHOOK_BASE_URL = os.environ.get("TWILIO_WEBHOOK_BASE_URL", "")
+TWILIO_WEBHOOK_RATE_LIMIT_PER_MINUTE = env_int("TWILIO_WEBHOOK_RATE_LIMIT_PER_MINUTE", 1200)
+USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST")
+
+# A shared cache (rate limits) in production: REDIS_URL; per-process memory otherwise.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
+        if os.environ.get("REDIS_URL")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # API keys: last_used_at is written at most this often, so reads stay read-only.
 API_KEY_LAST_USED_RESOLUTION_SECONDS = 60
 
@@ -223,5 +238,5 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
-    if env_bool("SECURE_PROXY_SSL", False):
-        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if env_bool("SECURE_PROXY_SSL", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

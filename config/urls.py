@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
+from sessions_app import webhooks
 from sessions_app.api.errors import json_not_found
 
 urlpatterns = [
@@ -23,6 +24,12 @@ urlpatterns = [
     path("api/v1/", include("qa_app.api.urls")),
     # Anything else under /api/ is a JSON 404, in DEBUG too, never an HTML page.
     re_path(r"^api/", json_not_found),
+    path("webhooks/twilio/<slug:tenant_slug>/call-status", webhooks.call_status, name="twilio-call-status"),
+    path(
+        "webhooks/twilio/<slug:tenant_slug>/stream-status",
+        webhooks.stream_status,
+        name="twilio-stream-status",
+    ),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("review/", include("qa_app.urls")),

@@ -10,7 +10,7 @@ from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 
 from sessions_app import selectors
-from sessions_app.models import QaState, SessionStatus, VoiceSession
+from sessions_app.models import CallLog, QaState, SessionStatus, VoiceSession
 
 STATUS_CHOICES = [*SessionStatus.choices, ("reviewed", "Reviewed")]
 BOOLEAN_CHOICES = [("true", "Yes"), ("false", "No")]
@@ -119,3 +119,23 @@ class VoiceSessionFilterSet(filters.FilterSet):
     def filter_text(self, queryset, name, value):
         value = value.strip()
         return selectors.sessions_matching_text(queryset, value) if value else queryset
+
+
+class CallLogFilterSet(filters.FilterSet):
+    """Call log filters, shared by GET /api/v1/call-logs and the calls page."""
+
+    status = filters.CharFilter(help_text="Twilio CallStatus: queued, ringing, in-progress, completed, …")
+    direction = filters.CharFilter(help_text="inbound, outbound-api or outbound-dial.")
+    from_ = filters.CharFilter(field_name="from_number", help_text="Exact caller number (E.164).")
+    to = filters.CharFilter(field_name="to_number", help_text="Exact called number (E.164).")
+    call_sid = filters.CharFilter(help_text="Exact CallSid.")
+    started_after = UtcIsoDateTimeFilter(field_name="started_at", lookup_expr="gte", help_text="ISO 8601.")
+    started_before = UtcIsoDateTimeFilter(field_name="started_at", lookup_expr="lt", help_text="ISO 8601.")
+
+    class Meta:
+        model = CallLog
+        fields = ["status", "direction", "from_", "to", "call_sid", "started_after", "started_before"]
+
+
+# "from" is a Python keyword, so the filter is declared as from_ and served under its contract name.
+CallLogFilterSet.base_filters["from"] = CallLogFilterSet.base_filters.pop("from_")

@@ -244,3 +244,38 @@ def session_as_dict(session, *, raw: bool) -> dict[str, Any]:
         tags=[link.tag.name for link in session.session_tags.all()],
         evaluations=[evaluation_as_dict(evaluation) for evaluation in session.evaluations.all()],
     )
+
+
+def call_log_as_dict(call_log, session: dict | None, *, raw: bool) -> dict[str, Any]:
+    """A call log record in the StateSet Voice call-logs shape, with its joined session's fields.
+
+    ``session`` holds the joined session's id, escalated and (chosen) summary, or is None.
+    """
+    return {
+        "id": call_log.pk,
+        "call_sid": call_log.call_sid,
+        "direction": call_log.direction,
+        "status": call_log.status,
+        "duration_seconds": call_log.duration_seconds,
+        "from_number": call_log.from_number if raw else redact_phone_number(call_log.from_number),
+        "to_number": call_log.to_number if raw else redact_phone_number(call_log.to_number),
+        "started_at": iso(call_log.started_at),
+        "updated_at": iso(call_log.updated_at),
+        "escalated": session["escalated"] if session else None,
+        "summary": session["summary"] if session else None,
+        "session_id": str(session["id"]) if session else None,
+    }
+
+
+def call_event_as_dict(event, *, raw: bool) -> dict[str, Any]:
+    return {
+        "id": event.pk,
+        "kind": event.kind,
+        "event": event.event,
+        "sequence_number": event.sequence_number,
+        "stream_sid": event.stream_sid,
+        "error": event.error,
+        "occurred_at": iso(event.occurred_at),
+        "received_at": iso(event.received_at),
+        "payload": event.payload if raw else event.payload_redacted,
+    }

@@ -18,6 +18,7 @@ from django.utils import timezone
 from qa_app.audit import AuditAction, audit_record
 from sessions_app import keys, roles
 from sessions_app.actors import SYSTEM, Actor
+from sessions_app.calls import call_sids_for_streams
 from sessions_app.models import (
     SEARCH_CONFIG,
     AdminKey,
@@ -453,6 +454,10 @@ def sessions_upsert_many(
             )
         by_stream[data["stream_id"]] = pending
 
+    # Sessions posted without a call_sid take it from a stream callback that arrived first.
+    unlinked = [stream_id for stream_id, pending in by_stream.items() if not pending.values.get("call_sid")]
+    stream_calls = call_sids_for_streams(tenant=tenant, stream_ids=unlinked) if unlinked else {}
+
     with transaction.atomic():
         existing = {
             session.stream_id: session
@@ -478,6 +483,8 @@ def sessions_upsert_many(
             else:
                 for field, value in pending.values.items():
                     setattr(session, field, value)
+            if not session.call_sid and stream_id in stream_calls:
+                session.call_sid = pending.values["call_sid"] = stream_calls[stream_id]
             if session.ended_at is not None and session.ended_at < session.started_at:
                 results[pending.index] = ServiceError(
                     "ended_at must not be before started_at.", param="ended_at"

@@ -3,6 +3,8 @@ from django.urls import path
 from sessions_app.api import platform, views
 
 urlpatterns = [
+    path("call-logs", views.CallLogListView.as_view(), name="call-logs"),
+    path("call-logs/<str:call_log_id>", views.CallLogDetailView.as_view(), name="call-log"),
     path("admin/tenants", platform.AdminTenantListView.as_view(), name="admin-tenants"),
     path("admin/tenants/<slug:slug>/api-keys", platform.AdminApiKeyListView.as_view(), name="admin-api-keys"),
     path(

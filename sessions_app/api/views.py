@@ -7,14 +7,14 @@ from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from qa_app.services import evaluation_record, session_tag_add, session_tag_remove
 from sessions_app.access import TenantAccess, access_for_api_key
 from sessions_app.actors import Actor
-from sessions_app.api.pagination import SessionPagination
+from sessions_app.api.pagination import EnvelopePagination, SessionPagination
 from sessions_app.api.renderers import OrjsonRenderer
 from sessions_app.api.schema import error_responses
 from sessions_app.api.serializers import (
@@ -23,12 +23,19 @@ from sessions_app.api.serializers import (
     TagSerializer,
     VoiceSessionSerializer,
 )
+from sessions_app.calls import call_logs_for, sessions_for_calls
 from sessions_app.export import CONTENT_TYPES as EXPORT_CONTENT_TYPES
 from sessions_app.export import FORMATS as EXPORT_FORMATS
 from sessions_app.export import sessions_export
-from sessions_app.filters import VoiceSessionFilterSet
-from sessions_app.models import Scope, VoiceSession
-from sessions_app.presentation import evaluation_as_dict, session_columns, session_documents
+from sessions_app.filters import CallLogFilterSet, VoiceSessionFilterSet
+from sessions_app.models import CallLog, Scope, VoiceSession
+from sessions_app.presentation import (
+    call_event_as_dict,
+    call_log_as_dict,
+    evaluation_as_dict,
+    session_columns,
+    session_documents,
+)
 from sessions_app.services import session_upsert
 
 READ = Scope.SESSIONS_READ.value
@@ -257,3 +264,89 @@ class VoiceSessionExportView(TenantAPIView):
         )
         response["Cache-Control"] = "no-store"
         return response
+
+
+class CallLogSerializer(serializers.Serializer):
+    """Documentation of the call log record; records are built by ``presentation.call_log_as_dict``."""
+
+    id = serializers.IntegerField()
+    call_sid = serializers.CharField()
+    direction = serializers.CharField()
+    status = serializers.CharField()
+    duration_seconds = serializers.IntegerField(allow_null=True)
+    from_number = serializers.CharField()
+    to_number = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    escalated = serializers.BooleanField(allow_null=True)
+    summary = serializers.CharField(allow_null=True)
+    session_id = serializers.UUIDField(allow_null=True)
+
+
+class CallEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=["call_status", "stream_status"])
+    event = serializers.CharField()
+    sequence_number = serializers.IntegerField(allow_null=True)
+    stream_sid = serializers.CharField()
+    error = serializers.CharField()
+    occurred_at = serializers.DateTimeField()
+    received_at = serializers.DateTimeField()
+    payload = serializers.DictField()
+
+
+class CallLogDetailSerializer(CallLogSerializer):
+    events = CallEventSerializer(many=True)
+
+
+class CallLogListView(TenantAPIView):
+    serializer_class = CallLogSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = CallLogFilterSet
+    pagination_class = EnvelopePagination
+    required_scopes = {"GET": READ}
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return CallLog.objects.none()
+        return call_logs_for(tenant=self.tenant)
+
+    @extend_schema(
+        operation_id="call_logs_list",
+        summary="List call logs",
+        description="Calls from Twilio status callbacks, newest first, each joined to its voice session.",
+        responses={200: CallLogSerializer(many=True), **error_responses(400, 401, 403)},
+    )
+    def get(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        sessions = sessions_for_calls(
+            tenant=self.tenant, call_sids=[call.call_sid for call in page], raw=self.raw
+        )
+        return self.get_paginated_response(
+            [call_log_as_dict(call, sessions.get(call.call_sid), raw=self.raw) for call in page]
+        )
+
+
+class CallLogDetailView(TenantAPIView):
+    serializer_class = CallLogDetailSerializer
+    required_scopes = {"GET": READ}
+
+    @extend_schema(
+        operation_id="call_logs_retrieve",
+        summary="One call log with its ordered events",
+        description="`call_log_id` is the record's id or its CallSid.",
+        responses={200: CallLogDetailSerializer, **error_responses(401, 403, 404)},
+    )
+    def get(self, request, call_log_id: str):
+        calls = call_logs_for(tenant=self.tenant)
+        by_id = call_log_id.isdigit() and len(call_log_id) <= 18
+        call = (calls.filter(pk=int(call_log_id)) if by_id else calls.filter(call_sid=call_log_id)).first()
+        if call is None:
+            raise Http404
+        sessions = sessions_for_calls(tenant=self.tenant, call_sids=[call.call_sid], raw=self.raw)
+        body = call_log_as_dict(call, sessions.get(call.call_sid), raw=self.raw)
+        body["events"] = [
+            call_event_as_dict(event, raw=self.raw)
+            for event in call.events.order_by("occurred_at", "sequence_number", "id")
+        ]
+        return Response(body)

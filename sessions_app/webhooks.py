@@ -1,0 +1,86 @@
+"""Twilio webhook endpoints: voice status callbacks and Media Stream status callbacks.
+
+Authenticated by ``X-Twilio-Signature`` alone (Twilio can't send a CSRF token, so the views are
+CSRF-exempt and the signature is the credential): it is checked with the official ``twilio``
+package against the tenant's auth token and the URL Twilio called. Behind a proxy that URL is
+``TWILIO_WEBHOOK_BASE_URL`` + the path, or rebuilt from X-Forwarded-Proto/Host when
+``USE_X_FORWARDED_HOST`` and ``SECURE_PROXY_SSL`` are on. A bad or missing signature is a 403
+and stores nothing; an unknown tenant is a 404. Each tenant is rate-limited.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from twilio.request_validator import RequestValidator
+
+from sessions_app.api.errors import error_body
+from sessions_app.calls import CallbackError, call_callback_record
+from sessions_app.models import CallEventKind, Tenant
+
+
+def signed_url(request) -> str:
+    """The URL Twilio signed: the public base URL if configured, else this request's own."""
+    base = settings.TWILIO_WEBHOOK_BASE_URL
+    if base:
+        return base.rstrip("/") + request.get_full_path()
+    return request.build_absolute_uri()
+
+
+def _rate_limited(tenant: Tenant) -> bool:
+    """A fixed one-minute window per tenant, counted in the shared cache (Redis in production)."""
+    key = f"webhook-rate:{tenant.pk}:{int(time.time() // 60)}"
+    if cache.add(key, 1, timeout=120):
+        return False
+    try:
+        return cache.incr(key) > settings.TWILIO_WEBHOOK_RATE_LIMIT_PER_MINUTE
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=120)
+        return False
+
+
+def _error(status: int, code: str, message: str, param: str | None = None) -> JsonResponse:
+    return JsonResponse(error_body(code, message, param), status=status)
+
+
+def _handle(request, tenant_slug: str, kind: str):
+    tenant = Tenant.objects.filter(slug=tenant_slug).only("pk", "slug", "twilio_auth_token").first()
+    if tenant is None:
+        return _error(404, "not_found", "No such tenant.")
+    signature = request.headers.get("X-Twilio-Signature", "")
+    token = tenant.twilio_auth_token
+    if (
+        not token
+        or not signature
+        or not RequestValidator(token).validate(signed_url(request), request.POST, signature)
+    ):
+        return _error(
+            403, "invalid_signature", "Missing or invalid X-Twilio-Signature.", "X-Twilio-Signature"
+        )
+    if _rate_limited(tenant):
+        response = _error(429, "rate_limited", "Too many callbacks for this tenant; retry shortly.")
+        response["Retry-After"] = "60"
+        return response
+    try:
+        call_callback_record(tenant=tenant, kind=kind, params=request.POST.dict())
+    except CallbackError as error:
+        return _error(400, "invalid_request", error.message, error.param)
+    return HttpResponse(status=204)
+
+
+# CSRF-exempt by necessity: Twilio posts without a CSRF token; X-Twilio-Signature authenticates.
+@csrf_exempt
+@require_POST
+def call_status(request, tenant_slug: str):
+    return _handle(request, tenant_slug, CallEventKind.CALL_STATUS)
+
+
+@csrf_exempt
+@require_POST
+def stream_status(request, tenant_slug: str):
+    return _handle(request, tenant_slug, CallEventKind.STREAM_STATUS)
