@@ -343,7 +343,9 @@ class CallLog(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "call_sid"], name="call_log_call_sid_per_tenant")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "call_sid"], name="call_log_call_sid_per_tenant"),
+        ]
         indexes = [
             models.Index(fields=["tenant", "-started_at", "-id"], name="call_log_tenant_order"),
             models.Index(fields=["tenant", "status", "-started_at", "-id"], name="call_log_tenant_status"),
