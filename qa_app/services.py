@@ -144,8 +144,10 @@ def evaluation_record(
         failure_categories=categories,
         notes=notes or "",
     )
-    VoiceSession.objects.filter(pk=session.pk).update(qa_state=QaState.REVIEWED, updated_at=timezone.now())
-    session.qa_state = QaState.REVIEWED
+    VoiceSession.objects.filter(pk=session.pk).update(
+        qa_state=QaState.REVIEWED, verdict=verdict, updated_at=timezone.now()
+    )
+    session.qa_state, session.verdict = QaState.REVIEWED, verdict
     audit_record(
         actor=actor,
         tenant=session.tenant,

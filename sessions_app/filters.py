@@ -10,10 +10,11 @@ from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 
 from sessions_app import selectors
-from sessions_app.models import CallLog, QaState, SessionStatus, VoiceSession
+from sessions_app.models import CallLog, FunctionCallStatus, QaState, SessionStatus, VoiceSession
 
 STATUS_CHOICES = [*SessionStatus.choices, ("reviewed", "Reviewed")]
 BOOLEAN_CHOICES = [("true", "Yes"), ("false", "No")]
+VERDICT_CHOICES = [("pass", "Pass"), ("fail", "Fail"), ("needs_work", "Needs work")]
 
 
 def _choice_error(param: str, choices) -> dict[str, str]:
@@ -92,6 +93,22 @@ class VoiceSessionFilterSet(filters.FilterSet):
         error_messages=_choice_error("escalated", BOOLEAN_CHOICES),
     )
     q = filters.CharFilter(method="filter_text", help_text="Text in the transcript or the summary.")
+    prompt_version = filters.CharFilter(
+        help_text="Exact prompt version (with agent_key, for prompt comparisons)."
+    )
+    model_name = filters.CharFilter(help_text="Exact model name.")
+    verdict = filters.ChoiceFilter(
+        choices=[(value, label) for value, label in VERDICT_CHOICES],
+        help_text="The latest evaluation's verdict: pass, fail or needs_work.",
+        error_messages=_choice_error("verdict", VERDICT_CHOICES),
+    )
+    tool = filters.CharFilter(method="filter_tool", help_text="Sessions that called this function (by name).")
+    tool_status = filters.ChoiceFilter(
+        choices=FunctionCallStatus.choices,
+        method="filter_tool_status",
+        help_text="With tool: only calls with this status (succeeded or failed); alone: any such call.",
+        error_messages=_choice_error("tool_status", FunctionCallStatus.choices),
+    )
 
     class Meta:
         model = VoiceSession
@@ -106,6 +123,11 @@ class VoiceSessionFilterSet(filters.FilterSet):
             "started_before",
             "escalated",
             "q",
+            "prompt_version",
+            "model_name",
+            "verdict",
+            "tool",
+            "tool_status",
         ]
 
     def filter_status(self, queryset, name, value):
@@ -115,6 +137,15 @@ class VoiceSessionFilterSet(filters.FilterSet):
 
     def filter_escalated(self, queryset, name, value):
         return queryset.filter(escalated=value == "true")
+
+    def filter_tool(self, queryset, name, value):
+        status = self.form.cleaned_data.get("tool_status") or None
+        return selectors.sessions_with_function_call(queryset, name=value, status=status)
+
+    def filter_tool_status(self, queryset, name, value):
+        if self.form.cleaned_data.get("tool"):
+            return queryset  # applied together with tool
+        return selectors.sessions_with_function_call(queryset, name=None, status=value)
 
     def filter_text(self, queryset, name, value):
         value = value.strip()

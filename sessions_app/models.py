@@ -195,6 +195,10 @@ class VoiceSession(models.Model):
     # service and GIN-indexed (migration 0002). Unused (null) on SQLite.
     search_vector = SearchVectorField(null=True, editable=False)
 
+    # The verdict of the latest evaluation ("" until reviewed), kept by evaluation_record so lists
+    # and dashboards filter and group by it without a subquery per row.
+    verdict = models.CharField(max_length=16, blank=True, default="")
+
     # Maintained by the ingest service so list pages never count child rows per row.
     turn_count = models.PositiveIntegerField(default=0)
     function_call_count = models.PositiveIntegerField(default=0)
@@ -216,6 +220,8 @@ class VoiceSession(models.Model):
             _ordered_index("status", name="session_tenant_status"),
             _ordered_index("qa_state", name="session_tenant_qa_state"),
             _ordered_index("agent_key", name="session_tenant_agent"),
+            _ordered_index("agent_key", "prompt_version", name="session_tenant_agent_prompt"),
+            _ordered_index("verdict", name="session_tenant_verdict"),
             _ordered_index("call_sid", name="session_tenant_call_sid"),
             # Escalations are the rare case worth an index; "not escalated" reads the order index.
             models.Index(

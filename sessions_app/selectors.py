@@ -34,6 +34,18 @@ def sessions_with_tag(queryset: QuerySet[VoiceSession], name: str) -> QuerySet[V
     return queryset.filter(Exists(tagged))
 
 
+def sessions_with_function_call(
+    queryset: QuerySet[VoiceSession], *, name: str | None, status: str | None
+) -> QuerySet[VoiceSession]:
+    """Sessions with at least one function call of this name and/or status."""
+    calls = FunctionCall.objects.filter(tenant_id=OuterRef("tenant_id"), session_id=OuterRef("pk"))
+    if name:
+        calls = calls.filter(name=name)
+    if status:
+        calls = calls.filter(status=status)
+    return queryset.filter(Exists(calls))
+
+
 def sessions_matching_text(queryset: QuerySet[VoiceSession], text: str) -> QuerySet[VoiceSession]:
     """Sessions whose redacted summary or transcript matches ``text``.
 

@@ -231,3 +231,25 @@ def test_search_follows_updates_to_transcript_and_summary(api, tenant, make_sess
 def test_search_never_matches_redacted_pii(api, tenant, make_session):
     make_session(tenant, summary="Send the receipt to jane.doe@example.com")
     assert ids(api.get(URL, {"q": "jane.doe@example.com"})) == []
+
+
+def test_verdict_prompt_version_and_tool_filters(api, tenant, make_session):
+    failed_tool = make_session(
+        tenant,
+        model={"provider": "openai", "name": "gpt-4o-realtime", "prompt_version": "v11", "params": {}},
+        function_calls=[{"seq": 0, "name": "issue_refund", "status": "failed", "error": "declined"}],
+    )
+    ok_tool = make_session(tenant)  # lookup_order, succeeded, prompt v12
+    evaluation_record(
+        session=failed_tool, actor=SYSTEM, verdict="fail", failure_categories=["wrong_tool_args"]
+    )
+    evaluation_record(session=ok_tool, actor=SYSTEM, verdict="pass")
+    evaluation_record(session=ok_tool, actor=SYSTEM, verdict="needs_work")  # the latest verdict counts
+    assert ids(api.get(URL, {"verdict": "fail"})) == [str(failed_tool.pk)]
+    assert ids(api.get(URL, {"verdict": "needs_work"})) == [str(ok_tool.pk)]
+    assert ids(api.get(URL, {"verdict": "pass"})) == []
+    assert ids(api.get(URL, {"prompt_version": "v11"})) == [str(failed_tool.pk)]
+    assert ids(api.get(URL, {"tool": "issue_refund"})) == [str(failed_tool.pk)]
+    assert ids(api.get(URL, {"tool": "lookup_order", "tool_status": "failed"})) == []
+    assert ids(api.get(URL, {"tool_status": "failed"})) == [str(failed_tool.pk)]
+    assert api.get(URL, {"verdict": "great"}).json()["error"]["param"] == "verdict"
