@@ -40,3 +40,32 @@ def test_needs_audit_scope(client_for, tenant, trail):
     response = client_for(tenant, ["sessions:read", "qa:write"]).get(URL)
     assert response.status_code == 403
     assert "audit:read" in response.json()["error"]["message"]
+
+
+def test_database_refuses_to_edit_or_delete_audit_events(trail):
+    from django.db import DatabaseError, connection, transaction
+
+    from qa_app.models import AuditEvent
+
+    event = AuditEvent.objects.filter(action="tag.added").first()
+    for statement in (
+        "UPDATE qa_app_auditevent SET action = 'forged' WHERE id = %s",
+        "DELETE FROM qa_app_auditevent WHERE id = %s",
+    ):
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement, [event.pk])
+    assert AuditEvent.objects.filter(pk=event.pk, action="tag.added").exists()
+
+
+def test_deleting_an_actor_keeps_their_events(db, tenant):
+    from django.contrib.auth import get_user_model
+
+    from qa_app.audit import audit_record
+    from qa_app.models import AuditEvent
+    from sessions_app.actors import Actor
+
+    user = get_user_model().objects.create_user("gone", password="pw-123456")
+    audit_record(actor=Actor(user=user), tenant=tenant, action="tag.added", target_id="x")
+    user.delete()
+    event = AuditEvent.objects.get(action="tag.added", target_id="x")
+    assert event.actor_user_id is None and event.actor_label == "gone"
