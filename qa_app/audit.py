@@ -23,6 +23,7 @@ class AuditAction:
     EXPORTED = "sessions.exported"
     RETENTION_PURGED = "retention.purged"
     REDACTION_POLICY_CHANGED = "redaction_policy.changed"
+    RETENTION_CHANGED = "retention_policy.changed"
 
 
 def audit_record(

@@ -11,7 +11,7 @@ from django.utils.html import format_html
 
 from sessions_app.actors import Actor
 from sessions_app.models import ApiKey, FunctionCall, Scope, Tenant, TranscriptTurn, VoiceSession
-from sessions_app.services import api_key_create, api_key_revoke
+from sessions_app.services import POLICY_FIELDS, api_key_create, api_key_revoke, tenant_policy_update
 
 
 def mask_secret(value: str) -> str:
@@ -59,6 +59,18 @@ class TenantAdmin(admin.ModelAdmin):
     @admin.display(description="Twilio auth token")
     def twilio_token(self, tenant):
         return mask_secret(tenant.twilio_auth_token)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        # Policy changes go through the service so each one is audited with before and after.
+        stored = Tenant.objects.get(pk=obj.pk)
+        policy = {name: getattr(obj, name) for name in POLICY_FIELDS}
+        for name in POLICY_FIELDS:
+            setattr(obj, name, getattr(stored, name))
+        super().save_model(request, obj, form, change)
+        tenant_policy_update(tenant=obj, actor=Actor(user=request.user), **policy)
 
 
 class ApiKeyCreateForm(forms.ModelForm):

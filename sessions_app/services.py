@@ -80,6 +80,43 @@ def tenant_create(
     return tenant
 
 
+POLICY_FIELDS = ("retention_days", "redact_on_ingest")
+
+
+@transaction.atomic
+def tenant_policy_update(*, tenant: Tenant, actor: Actor = SYSTEM, **changes) -> list[str]:
+    """Change a tenant's retention or redaction policy, auditing each change with before/after.
+
+    Returns the names of the fields that changed.
+    """
+    unknown = set(changes) - set(POLICY_FIELDS)
+    if unknown:
+        raise ServiceError(f"Not a policy field: {sorted(unknown)[0]}.", param=sorted(unknown)[0])
+    retention = changes.get("retention_days", tenant.retention_days)
+    if retention is not None and retention < 1:
+        raise ServiceError(
+            "retention_days must be at least 1, or empty to keep data forever.", param="retention_days"
+        )
+    changed = [name for name, value in changes.items() if getattr(tenant, name) != value]
+    if not changed:
+        return []
+    before = {name: getattr(tenant, name) for name in changed}
+    for name in changed:
+        setattr(tenant, name, changes[name])
+    tenant.save(update_fields=changed)
+    audit_record(
+        actor=actor,
+        tenant=tenant,
+        action=AuditAction.REDACTION_POLICY_CHANGED
+        if "redact_on_ingest" in changed
+        else AuditAction.RETENTION_CHANGED,
+        target_type="tenant",
+        target_id=tenant.slug,
+        details={"before": before, "after": {name: changes[name] for name in changed}},
+    )
+    return changed
+
+
 # --- API keys ------------------------------------------------------------------------------------
 
 
