@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q, Value
 from django.utils import timezone
 
@@ -451,6 +451,29 @@ def _payload_counts(data: Mapping[str, Any]) -> dict[str, int]:
 
 
 @dataclass
+class PreparedSession:
+    """A validated payload with its redaction done: the CPU-heavy part of a write, which needs no
+    database and so can run ahead of the writes (or in another process, for imports)."""
+
+    data: Mapping[str, Any]
+    values: dict[str, Any]
+    turns: list[dict]
+    calls: list[dict]
+    redact_on_ingest: bool
+
+
+def session_write_prepare(data: Mapping[str, Any], *, redact_on_ingest: bool) -> PreparedSession:
+    """Map a validated payload onto column values and redact its text, once."""
+    return PreparedSession(
+        data=data,
+        values=_session_field_values(data, redact_on_ingest=redact_on_ingest),
+        turns=_turn_rows(None, None, data.get("transcript") or [], redact_on_ingest=redact_on_ingest),
+        calls=_call_rows(None, None, data.get("function_calls") or [], redact_on_ingest=redact_on_ingest),
+        redact_on_ingest=redact_on_ingest,
+    )
+
+
+@dataclass
 class _Pending:
     """One payload on its way through a batch upsert."""
 
@@ -464,7 +487,7 @@ class _Pending:
 
 
 def sessions_upsert_many(
-    *, tenant: Tenant, items: list[Mapping[str, Any]], actor: Actor = SYSTEM
+    *, tenant: Tenant, items: list[Mapping[str, Any] | PreparedSession], actor: Actor = SYSTEM
 ) -> list[UpsertResult | ServiceError]:
     """Create or update many sessions of one tenant by ``stream_id``, in one transaction.
 
@@ -480,9 +503,17 @@ def sessions_upsert_many(
     redact = tenant.redact_on_ingest
     results: list[UpsertResult | ServiceError | None] = [None] * len(items)
     by_stream: dict[str, _Pending] = {}
-    for index, data in enumerate(items):
+    for index, item in enumerate(items):
+        prepared = (
+            item
+            if isinstance(item, PreparedSession)
+            else session_write_prepare(item, redact_on_ingest=redact)
+        )
+        if prepared.redact_on_ingest != redact:
+            raise ValueError("prepared with a different redact_on_ingest than the tenant's")
+        data = prepared.data
         pending = _Pending(
-            index=index, data=data, values=_session_field_values(data, redact_on_ingest=redact)
+            index=index, data=data, values=dict(prepared.values), turns=prepared.turns, calls=prepared.calls
         )
         if data["stream_id"] in by_stream:  # the same stream twice: the later payload merges on top
             earlier = by_stream[data["stream_id"]]
@@ -533,24 +564,23 @@ def sessions_upsert_many(
 
         accepted = [pending for pending in by_stream.values() if pending.session is not None]
         for pending in accepted:
-            pending.turns = _turn_rows(
-                pending.session.pk, tenant.pk, pending.data.get("transcript") or [], redact_on_ingest=redact
-            )
-            pending.calls = _call_rows(
-                pending.session.pk,
-                tenant.pk,
-                pending.data.get("function_calls") or [],
-                redact_on_ingest=redact,
-            )
+            for row in (*pending.turns, *pending.calls):
+                row["tenant_id"], row["session_id"] = tenant.pk, pending.session.pk
             if pending.created and connection.vendor == "postgresql":
                 # Index the new session's text in its INSERT, rather than rewriting the row after.
                 text = " ".join(
                     [pending.session.summary_redacted, *(turn["text_redacted"] for turn in pending.turns)]
                 )
                 pending.session.search_vector = SearchVector(Value(text), config=SEARCH_CONFIG)
-        if fresh:
+        try:
+            with transaction.atomic():  # a savepoint: the common case needs no second look
+                VoiceSession.objects.bulk_create(fresh)
+            raced = False
+        except IntegrityError:
             VoiceSession.objects.bulk_create(fresh, ignore_conflicts=True)
-            # A concurrent writer may have created some of these first; theirs win and get merged.
+            raced = True
+        if raced:
+            # A concurrent writer created some of these first; theirs win and get merged.
             stored = dict(
                 VoiceSession.objects.select_for_update()
                 .filter(tenant=tenant, stream_id__in=[session.stream_id for session in fresh])

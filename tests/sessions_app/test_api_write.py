@@ -211,3 +211,31 @@ def test_batch_upsert_query_count_does_not_grow_with_batch_size(tenant):
 
     # Constant while the rows fit one statement's parameters (SQLite splits past 999 parameters).
     assert queries(2) == queries(12)
+
+
+def test_session_created_concurrently_is_merged_not_duplicated(tenant, monkeypatch):
+    """Another writer inserts the stream between our read and our insert: we merge into theirs."""
+    from sessions_app import services
+
+    payload = session_payload(summary="ours")
+    original = services._payload_counts
+    raced = []
+
+    def racing_counts(data):  # runs after the existing-session lookup, before the insert
+        if not raced:
+            raced.append(
+                VoiceSession.objects.create(
+                    tenant=tenant,
+                    stream_id=payload["stream_id"],
+                    agent_key="billing-agent",
+                    started_at=payload["started_at"],
+                )
+            )
+        return original(data)
+
+    monkeypatch.setattr(services, "_payload_counts", racing_counts)
+    (result,) = services.sessions_upsert_many(tenant=tenant, items=[payload])
+    assert raced and not result.created and result.session.pk == raced[0].pk
+    stored = VoiceSession.objects.get()
+    assert stored.summary == "ours" and stored.turn_count == 4
+    assert TranscriptTurn.objects.filter(session=stored).count() == 4

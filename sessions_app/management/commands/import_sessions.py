@@ -1,6 +1,7 @@
 """Import sessions from a JSON Lines file (or stdin), upserting by stream_id."""
 
 import contextlib
+import os
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
@@ -21,8 +22,14 @@ class Command(BaseCommand):
         parser.add_argument("--tenant", required=True, help="Tenant slug.")
         parser.add_argument("--strict", action="store_true", help="Stop at the first bad line.")
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=min(2, os.cpu_count() or 1),
+            help="Processes that parse, validate and redact while this one writes (0 or 1: none).",
+        )
 
-    def handle(self, *args, file, tenant, strict, batch_size, **options):
+    def handle(self, *args, file, tenant, strict, batch_size, workers, **options):
         found = Tenant.objects.filter(slug=tenant).first()
         if found is None:
             raise CommandError(f"No tenant with slug {tenant!r}.")
@@ -43,6 +50,7 @@ class Command(BaseCommand):
                 lines=stream,
                 strict=strict,
                 batch_size=batch_size,
+                workers=workers,
                 on_line=lambda: progress.update(1),
                 on_error=on_error,
             )
