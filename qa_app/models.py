@@ -134,3 +134,26 @@ class AuditEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor_label}"
+
+
+class ReviewClaim(models.Model):
+    """An analyst's hold on a session handed out by the review queue, so no one else is handed it.
+
+    One claim per session (the unique constraint settles races between analysts); a claim lapses
+    at ``expires_at`` so an abandoned tab doesn't hide a session for good.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    session = models.OneToOneField(VoiceSession, on_delete=models.CASCADE, related_name="review_claim")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    claimed_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "user"], name="claim_tenant_user"),
+            models.Index(fields=["tenant", "expires_at"], name="claim_tenant_expiry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} held by {self.user_id}"

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from qa_app.audit import AuditAction, audit_record
-from qa_app.models import Evaluation, SessionTag, Tag, TagSource, Verdict
+from qa_app.models import Evaluation, ReviewClaim, SessionTag, Tag, TagSource, Verdict
 from sessions_app.actors import Actor
 from sessions_app.models import QaState, VoiceSession
 from sessions_app.services import ServiceError
 
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,63}$")
 SCORE_RANGE = range(1, 6)
+CLAIM_TTL = dt.timedelta(minutes=20)
+QUEUE_CANDIDATES = 25
 
 
 def tag_normalize(name: str) -> str:
@@ -148,6 +152,7 @@ def evaluation_record(
         qa_state=QaState.REVIEWED, verdict=verdict, updated_at=timezone.now()
     )
     session.qa_state, session.verdict = QaState.REVIEWED, verdict
+    ReviewClaim.objects.filter(session=session).delete()  # reviewed: the queue's hold is done
     audit_record(
         actor=actor,
         tenant=session.tenant,
@@ -157,3 +162,44 @@ def evaluation_record(
         details={"evaluation_id": evaluation.pk, "verdict": verdict},
     )
     return evaluation
+
+
+def queue_claim_next(*, tenant, queryset: QuerySet[VoiceSession], user) -> VoiceSession | None:
+    """Hand ``user`` the next unreviewed session of ``queryset`` that nobody else holds, and hold it.
+
+    The analyst's previous hold is released first (one session at a time). Candidates are taken
+    in list order; the one-claim-per-session constraint decides a race, and the loser simply
+    moves on to the next candidate, so two analysts are never handed the same session.
+    """
+    now = timezone.now()
+    ReviewClaim.objects.filter(tenant=tenant, user=user).delete()
+    ReviewClaim.objects.filter(tenant=tenant, expires_at__lte=now).delete()
+    held = ReviewClaim.objects.filter(session_id=OuterRef("pk"))
+    while True:
+        candidates = list(
+            queryset.filter(qa_state=QaState.UNREVIEWED).exclude(Exists(held))[:QUEUE_CANDIDATES]
+        )
+        if not candidates:
+            return None
+        for session in candidates:
+            try:
+                with transaction.atomic():
+                    ReviewClaim.objects.create(
+                        tenant=tenant, session=session, user=user, expires_at=now + CLAIM_TTL
+                    )
+            except IntegrityError:
+                continue  # another analyst took it a moment ago
+            return session
+
+
+def claim_holder(*, session: VoiceSession):
+    """The live claim on a session (with its user), or None."""
+    return (
+        ReviewClaim.objects.select_related("user")
+        .filter(session=session, expires_at__gt=timezone.now())
+        .first()
+    )
+
+
+def claim_release(*, session: VoiceSession, user) -> None:
+    ReviewClaim.objects.filter(session=session, user=user).delete()

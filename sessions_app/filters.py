@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django import forms
 from django_filters import rest_framework as filters
@@ -14,6 +15,7 @@ from sessions_app.models import CallLog, FunctionCallStatus, QaState, SessionSta
 
 STATUS_CHOICES = [*SessionStatus.choices, ("reviewed", "Reviewed")]
 BOOLEAN_CHOICES = [("true", "Yes"), ("false", "No")]
+DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 VERDICT_CHOICES = [("pass", "Pass"), ("fail", "Fail"), ("needs_work", "Needs work")]
 
 
@@ -36,9 +38,17 @@ class MultipleCharField(forms.Field):
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):
-    """ISO 8601, normalized to UTC so any valid offset reaches the database in range."""
+    """ISO 8601, normalized to UTC so any valid offset reaches the database in range.
+
+    A bare date (``2026-11-01``, what a date picker sends) means that day's midnight UTC.
+    """
 
     def to_python(self, value):
+        if isinstance(value, str) and DATE_ONLY.match(value.strip()):
+            try:
+                return dt.datetime.combine(dt.date.fromisoformat(value.strip()), dt.time(), tzinfo=dt.UTC)
+            except ValueError:
+                raise forms.ValidationError("Enter a valid date.", code="invalid") from None
         parsed = super().to_python(value)
         if parsed is None:
             return None

@@ -62,3 +62,34 @@ def make_session(db):
         return session_upsert(tenant=tenant, data=session_payload(**overrides)).session
 
     return make
+
+
+@pytest.fixture
+def make_user(db):
+    """make_user(username, tenant=None, role=None) -> a user, with that tenant role when given."""
+    from django.contrib.auth import get_user_model
+
+    from sessions_app.services import member_set_role
+
+    def make(username, tenant=None, role=None, **extra):
+        user = get_user_model().objects.create_user(username=username, password="pw", **extra)
+        if tenant is not None and role is not None:
+            member_set_role(tenant=tenant, user=user, role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def browser_for(make_user):
+    """browser_for(tenant, role, username=None) -> a Django test Client signed in as a new member."""
+    from django.test import Client
+
+    def make(tenant, role, username=None):
+        user = make_user(username or f"{role}-{tenant.slug}", tenant, role)
+        client = Client()
+        client.force_login(user)
+        client.user = user
+        return client
+
+    return make

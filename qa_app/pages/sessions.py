@@ -1,0 +1,416 @@
+"""Session pages: the list, one session, tagging, evaluating, revealing raw text, and the queue."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from qa_app.audit import AuditAction, audit_record
+from qa_app.forms import VERDICT_HINTS, EvaluationForm, TagForm
+from qa_app.models import SessionTag, Tag
+from qa_app.pages.base import ReviewAccess, actor_for, require, review_access, review_page
+from qa_app.pages.timeline import pretty_json, session_timeline
+from qa_app.services import (
+    claim_holder,
+    evaluation_record,
+    queue_claim_next,
+    session_tag_add,
+    session_tag_remove,
+)
+from sessions_app.filters import BOOLEAN_CHOICES, STATUS_CHOICES, VERDICT_CHOICES, VoiceSessionFilterSet
+from sessions_app.models import CallLog, QaState, VoiceSession
+from sessions_app.presentation import session_columns, session_documents
+from sessions_app.selectors import sessions_after, sessions_before, sessions_count
+from sessions_app.services import ServiceError
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+# Not filters: paging, the tenant switcher and page modes. Everything else is the API's FilterSet.
+NON_FILTER_PARAMS = {"limit", "offset", "cursor", "count", "tenant", "queue"}
+# A pasted CallSid or StreamSid (or any id-like token) is tried as an exact id before text search.
+ID_LIKE = re.compile(r"^(?=.*\d)[A-Za-z0-9_-]{6,64}$")
+LIST_COLUMNS = [
+    "id",
+    "started_at",
+    "ended_at",
+    "agent_key",
+    "prompt_version",
+    "status",
+    "qa_state",
+    "verdict",
+    "turn_count",
+    "function_call_count",
+    "failed_function_call_count",
+    "escalated",
+    "summary_redacted",
+    "call_sid",
+]
+# Filters with a control of their own in the filter bar; any other filter rides along hidden.
+FILTER_BAR = {
+    "q",
+    "status",
+    "agent_key",
+    "tag",
+    "qa_state",
+    "verdict",
+    "escalated",
+    "started_after",
+    "started_before",
+}
+AGENT_CACHE_SECONDS = 300
+QUEUE_SKIPPED_KEY = "review_queue_skipped"
+
+
+# --- shared helpers -----------------------------------------------------------------------------
+
+
+def filter_params(request: HttpRequest) -> QueryDict:
+    """The list filters in the request, in the API's parameter names, without paging or modes."""
+    params = request.GET.copy()
+    for name in NON_FILTER_PARAMS:
+        params.pop(name, None)
+    for name in [name for name, values in params.lists() if not any(value.strip() for value in values)]:
+        params.pop(name)
+    return params
+
+
+def filtered_sessions(review: ReviewAccess, params: QueryDict):
+    """The visible sessions under the API's FilterSet; an invalid filter matches nothing."""
+    filterset = VoiceSessionFilterSet(params, queryset=review.access.sessions())
+    if not filterset.is_valid():
+        return review.access.sessions().none(), filterset
+    return filterset.qs, filterset
+
+
+def _int_param(request: HttpRequest, name: str, default: int, maximum: int) -> int:
+    try:
+        value = int(request.GET.get(name, default))
+    except (TypeError, ValueError):
+        return default
+    return min(max(value, 0), maximum)
+
+
+def agent_keys(tenant) -> list[str]:
+    """The tenant's agents for the filter bar; cached, since DISTINCT over millions of rows isn't free."""
+    key = f"review:agents:{tenant.pk}"
+    agents = cache.get(key)
+    if agents is None:
+        agents = sorted(
+            VoiceSession.objects.filter(tenant=tenant)
+            .order_by()
+            .values_list("agent_key", flat=True)
+            .distinct()
+        )
+        cache.set(key, agents, AGENT_CACHE_SECONDS)
+    return agents
+
+
+def _parse(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+def _detail_url(session_id, query: str = "", **extra) -> str:
+    url = reverse("review:session-detail", args=[session_id])
+    params = "&".join(part for part in (query, urlencode(extra) if extra else "") if part)
+    return f"{url}?{params}" if params else url
+
+
+def _jump_target(review: ReviewAccess, text: str) -> str | None:
+    """A pasted call_sid or stream_id: the session page, or the list of that call's sessions."""
+    text = text.strip()
+    if not ID_LIKE.match(text):
+        return None
+    matches = list(
+        review.access.sessions().filter(Q(stream_id=text) | Q(call_sid=text)).values_list("pk", flat=True)[:2]
+    )
+    if len(matches) == 1:
+        return _detail_url(matches[0])
+    if len(matches) > 1:
+        return f"{reverse('review:session-list')}?{urlencode({'call_sid': text})}"
+    return None
+
+
+# --- the list ----------------------------------------------------------------------------------
+
+
+@review_page
+def session_list(request: HttpRequest) -> HttpResponse:
+    review = review_access(request)
+    params = filter_params(request)
+    target = _jump_target(review, params.get("q", ""))
+    if target:
+        return redirect(target)
+    queryset, filterset = filtered_sessions(review, params)
+    limit = _int_param(request, "limit", PAGE_SIZE, MAX_PAGE_SIZE) or PAGE_SIZE
+    offset = _int_param(request, "offset", 0, 10_000_000)
+    count, exact = sessions_count(queryset, exact_threshold=settings.API_EXACT_COUNT_THRESHOLD)
+    rows = list(queryset.values_list(*LIST_COLUMNS, named=True)[offset : offset + limit])
+    tags: dict = {}
+    for session_id, name in (
+        SessionTag.objects.filter(tenant=review.tenant, session_id__in=[row.id for row in rows])
+        .order_by("tag__name")
+        .values_list("session_id", "tag__name")
+    ):
+        tags.setdefault(session_id, []).append(name)
+    query = params.urlencode()
+    sessions = [
+        {
+            "row": row,
+            "url": _detail_url(row.id, query),
+            "duration_ms": int((row.ended_at - row.started_at).total_seconds() * 1000)
+            if row.ended_at
+            else None,
+            "tags": tags.get(row.id, []),
+        }
+        for row in rows
+    ]
+
+    def page_url(new_offset: int) -> str:
+        page = params.copy()
+        page["offset"] = new_offset
+        if limit != PAGE_SIZE:
+            page["limit"] = limit
+        return f"?{page.urlencode()}"
+
+    context = {
+        "review": review,
+        "filterset": filterset,
+        "errors": filterset.errors if not filterset.is_valid() else {},
+        "params": params,
+        "query": query,
+        "sessions": sessions,
+        "count": count,
+        "count_exact": exact,
+        "first": offset + 1 if rows else 0,
+        "last": offset + len(rows),
+        "previous_url": page_url(max(offset - limit, 0)) if offset > 0 else None,
+        "next_url": page_url(offset + limit) if offset + limit < count else None,
+        "agents": agent_keys(review.tenant),
+        "tag_names": list(Tag.objects.filter(tenant=review.tenant).values_list("name", flat=True)[:500]),
+        "status_choices": STATUS_CHOICES,
+        "qa_state_choices": QaState.choices,
+        "escalated_choices": BOOLEAN_CHOICES,
+        "verdict_choices": VERDICT_CHOICES,
+        "selected_tags": params.getlist("tag"),
+        "hidden_params": [
+            (name, value) for name, values in params.lists() if name not in FILTER_BAR for value in values
+        ]
+        + [("tag", value) for value in params.getlist("tag")[1:]],
+        "date_after": params.get("started_after", "")[:10],
+        "date_before": params.get("started_before", "")[:10],
+        "filtered": bool(params),
+    }
+    return render(request, "review/session_list.html", context, status=400 if context["errors"] else 200)
+
+
+# --- one session -------------------------------------------------------------------------------
+
+
+def visible_session(request: HttpRequest, session_id) -> tuple[ReviewAccess, VoiceSession]:
+    """The session if the user may see it (it also becomes their working tenant), else 404."""
+    session = VoiceSession.objects.select_related("tenant").filter(pk=session_id).first()
+    if session is None:
+        raise Http404("No such session.")
+    review = review_access(request, session.tenant)
+    if review.access.shared_session_ids is not None and session.pk not in review.access.shared_session_ids:
+        raise Http404("No such session.")
+    if not review.access.can_view:
+        raise Http404("No such session.")
+    return review, session
+
+
+def _neighbours(review: ReviewAccess, params: QueryDict, document: dict) -> tuple:
+    queryset, _ = filtered_sessions(review, params)
+    started_at, session_id = _parse(document["started_at"]), document["id"]
+    newer = sessions_before(queryset, started_at, session_id).values_list("pk", flat=True).first()
+    older = sessions_after(queryset, started_at, session_id).values_list("pk", flat=True).first()
+    return newer, older
+
+
+def render_session(
+    request: HttpRequest,
+    review: ReviewAccess,
+    session: VoiceSession,
+    *,
+    raw: bool = False,
+    evaluation_form: EvaluationForm | None = None,
+    tag_form: TagForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    access = review.access
+    rows = access.sessions().filter(pk=session.pk).values_list(*session_columns(raw=raw), named=True)
+    (document,) = session_documents(rows, tenant_id=review.tenant.pk, raw=raw)
+    params = (
+        filter_params(request) if request.method == "GET" else QueryDict(request.POST.get("list_query", ""))
+    )
+    query = params.urlencode()
+    newer, older = _neighbours(review, params, document)
+    in_queue = request.GET.get("queue") == "1" or request.POST.get("then") == "next"
+    holder = claim_holder(session=session)
+    call_log_id = (
+        CallLog.objects.filter(tenant=review.tenant, call_sid=document["call_sid"])
+        .values_list("pk", flat=True)
+        .first()
+        if document["call_sid"]
+        else None
+    )
+    taxonomy = review.tenant.failure_taxonomy
+    for evaluation in document["evaluations"]:
+        evaluation["created"] = _parse(evaluation["created_at"])
+    context = {
+        "review": review,
+        "session": document,
+        "started_at": _parse(document["started_at"]),
+        "ended_at": _parse(document["ended_at"]),
+        "timeline": session_timeline(document),
+        "model_params_json": pretty_json(document["model"]["params"]),
+        "raw": raw,
+        "can_review": access.can_review,
+        "can_view_raw": access.can_view_raw,
+        "query": query,
+        "list_url": f"{reverse('review:session-list')}?{query}" if query else reverse("review:session-list"),
+        "newer_url": _detail_url(newer, query, **({"queue": 1} if in_queue else {})) if newer else None,
+        "older_url": _detail_url(older, query, **({"queue": 1} if in_queue else {})) if older else None,
+        "in_queue": in_queue,
+        "queue_url": f"{reverse('review:queue')}?{query}" if query else reverse("review:queue"),
+        "holder": holder if holder and holder.user_id != request.user.pk else None,
+        "call_log_id": call_log_id,
+        "evaluation_form": evaluation_form or EvaluationForm(taxonomy=taxonomy),
+        "tag_form": tag_form or TagForm(),
+        "verdict_hints": VERDICT_HINTS,
+        "tag_names": list(Tag.objects.filter(tenant=review.tenant).values_list("name", flat=True)[:500]),
+        "purged": session.purged_at is not None,
+    }
+    return render(request, "review/session_detail.html", context, status=status)
+
+
+@review_page
+def session_detail(request: HttpRequest, session_id) -> HttpResponse:
+    review, session = visible_session(request, session_id)
+    return render_session(request, review, session)
+
+
+@review_page
+@require_POST
+def session_reveal(request: HttpRequest, session_id) -> HttpResponse:
+    """The raw transcript, for users allowed to see it; every reveal is audited and never cached."""
+    review, session = visible_session(request, session_id)
+    require(review.access, "view_raw_transcripts")
+    audit_record(
+        actor=actor_for(request),
+        tenant=review.tenant,
+        action=AuditAction.RAW_REVEALED,
+        target_type="voice_session",
+        target_id=session.pk,
+        details={"via": "review page"},
+    )
+    return render_session(request, review, session, raw=True)
+
+
+def _back_to_session(request: HttpRequest, session: VoiceSession, anchor: str = "") -> HttpResponse:
+    query = QueryDict(request.POST.get("list_query", "")).urlencode()
+    extra = {"queue": 1} if request.POST.get("queue") == "1" else {}
+    return redirect(_detail_url(session.pk, query, **extra) + anchor)
+
+
+@review_page
+@require_POST
+def tag_add(request: HttpRequest, session_id) -> HttpResponse:
+    review, session = visible_session(request, session_id)
+    require(review.access, "review_sessions")
+    form = TagForm(request.POST)
+    if form.is_valid():
+        try:
+            name, created = session_tag_add(
+                session=session, name=form.cleaned_data["name"], actor=actor_for(request)
+            )
+        except ServiceError as error:
+            form.add_error("name", error.message)
+        else:
+            if not created:
+                messages.info(request, f"Already tagged “{name}”.")
+            return _back_to_session(request, session, "#tags")
+    return render_session(request, review, session, tag_form=form, status=400)
+
+
+@review_page
+@require_POST
+def tag_remove(request: HttpRequest, session_id, name: str) -> HttpResponse:
+    review, session = visible_session(request, session_id)
+    require(review.access, "review_sessions")
+    session_tag_remove(session=session, name=name, actor=actor_for(request))
+    return _back_to_session(request, session, "#tags")
+
+
+@review_page
+@require_POST
+def evaluation_create(request: HttpRequest, session_id) -> HttpResponse:
+    review, session = visible_session(request, session_id)
+    require(review.access, "review_sessions")
+    form = EvaluationForm(request.POST, taxonomy=review.tenant.failure_taxonomy)
+    if form.is_valid():
+        try:
+            evaluation_record(session=session, actor=actor_for(request), **form.cleaned_data)
+        except ServiceError as error:
+            form.add_error(error.param if error.param in form.fields else None, error.message)
+        else:
+            messages.success(request, f"Saved: {form.cleaned_data['verdict'].replace('_', ' ')}.")
+            if request.POST.get("then") == "next":
+                query = QueryDict(request.POST.get("list_query", "")).urlencode()
+                return redirect(f"{reverse('review:queue')}?{query}" if query else reverse("review:queue"))
+            return _back_to_session(request, session, "#evaluate")
+    return render_session(request, review, session, evaluation_form=form, status=400)
+
+
+# --- the queue ---------------------------------------------------------------------------------
+
+
+@review_page
+def queue(request: HttpRequest) -> HttpResponse:
+    """Claim the next unreviewed session under the current filters and open it in queue mode."""
+    review = review_access(request)
+    require(review.access, "review_sessions")
+    params = filter_params(request)
+    skipped = request.session.get(QUEUE_SKIPPED_KEY, [])
+    if request.GET.get("skip"):
+        skipped = [*skipped[-199:], request.GET["skip"]]
+        request.session[QUEUE_SKIPPED_KEY] = skipped
+    elif request.GET.get("restart"):
+        skipped = []
+        request.session[QUEUE_SKIPPED_KEY] = skipped
+    queryset, filterset = filtered_sessions(review, params)
+    valid_skips = [value for value in skipped if _is_uuid(value)]
+    session = queue_claim_next(
+        tenant=review.tenant, queryset=queryset.exclude(pk__in=valid_skips), user=request.user
+    )
+    if session is not None:
+        return redirect(_detail_url(session.pk, params.urlencode(), queue=1))
+    unreviewed = queryset.filter(qa_state=QaState.UNREVIEWED).count()
+    context = {
+        "review": review,
+        "query": params.urlencode(),
+        "filtered": bool(params),
+        "unreviewed": unreviewed,
+        "skipped": len(valid_skips),
+        "errors": filterset.errors if not filterset.is_valid() else {},
+    }
+    return render(request, "review/queue_empty.html", context)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True

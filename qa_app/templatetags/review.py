@@ -1,0 +1,52 @@
+"""Formatting for the review pages: durations, offsets and latencies from milliseconds."""
+
+from __future__ import annotations
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def duration(ms: int | None) -> str:
+    """95000 -> "1m 35s"; 4200 -> "4s"; None -> "—"."""
+    if ms is None:
+        return "—"
+    seconds = round(ms / 1000)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"
+
+
+@register.filter
+def offset(ms: int | None) -> str:
+    """Position in the call: 83400 -> "1:23.4"."""
+    if ms is None:
+        return ""
+    minutes, rest = divmod(ms, 60_000)
+    return f"{minutes}:{rest / 1000:04.1f}"
+
+
+@register.filter
+def latency(ms: int | None) -> str:
+    """310 -> "310 ms"; 2400 -> "2.4 s"."""
+    if ms is None:
+        return "—"
+    return f"{ms} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
+
+
+@register.filter
+def label(value: str | None) -> str:
+    """needs_work -> "needs work"."""
+    return (value or "").replace("_", " ")
+
+
+@register.simple_tag(takes_context=True)
+def with_param(context, name: str, value) -> str:
+    """The current query string with one parameter replaced (for links that keep the filters)."""
+    params = context["request"].GET.copy()
+    params[name] = value
+    params.pop("offset", None)
+    return "?" + params.urlencode()
