@@ -19,6 +19,8 @@ class AuditAction:
     EVALUATION_RECORDED = "evaluation.recorded"
     TENANT_CREATED = "tenant.created"
     MEMBER_ROLE_CHANGED = "member.role_changed"
+    MEMBER_REMOVED = "member.removed"
+    MEMBER_PERMISSION_CHANGED = "member.permission_changed"
     RAW_REVEALED = "session.raw_revealed"
     EXPORTED = "sessions.exported"
     RETENTION_PURGED = "retention.purged"

@@ -37,3 +37,56 @@ class EvaluationForm(forms.Form):
 
 class TagForm(forms.Form):
     name = forms.CharField(label="Add tag", max_length=64)
+
+
+ROLE_CHOICES = [
+    ("viewer", "Viewer — reads redacted sessions"),
+    ("analyst", "Analyst — also tags and evaluates"),
+    ("admin", "Admin — also raw data, keys, members, retention"),
+]
+
+
+class MemberAddForm(forms.Form):
+    username = forms.CharField(label="Username", max_length=150)
+    role = forms.ChoiceField(label="Role", choices=ROLE_CHOICES, initial="viewer")
+    password = forms.CharField(
+        label="Password for a new user",
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Only when the user doesn't exist yet; they should change it after signing in.",
+    )
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=ROLE_CHOICES)
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(
+        label="Name", max_length=100, help_text="What uses it, e.g. “runtime writer (prod)”."
+    )
+    scopes = forms.MultipleChoiceField(label="Scopes", widget=forms.CheckboxSelectMultiple)
+    expires_in_days = forms.IntegerField(
+        label="Expires in (days)",
+        required=False,
+        min_value=1,
+        max_value=3650,
+        help_text="Empty: never expires.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        from sessions_app.models import Scope
+
+        super().__init__(*args, **kwargs)
+        self.fields["scopes"].choices = [(scope.value, f"{scope.value} — {scope.label}") for scope in Scope]
+
+
+class PolicyForm(forms.Form):
+    retention_days = forms.IntegerField(
+        label="Retention (days)",
+        required=False,
+        min_value=1,
+        max_value=36500,
+        help_text="Raw conversation data older than this is purged; empty keeps it forever.",
+    )
+    redact_on_ingest = forms.BooleanField(label="Redact on ingest (never store raw text)", required=False)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from qa_app.pages import sessions
+from qa_app.pages import audit, calls, sessions, settings
 
 app_name = "review"
 
@@ -14,4 +14,15 @@ urlpatterns = [
     path("sessions/<uuid:session_id>/tags/", sessions.tag_add, name="tag-add"),
     path("sessions/<uuid:session_id>/tags/<str:name>/remove/", sessions.tag_remove, name="tag-remove"),
     path("sessions/<uuid:session_id>/evaluations/", sessions.evaluation_create, name="evaluation-create"),
+    path("settings/", settings.settings_page, name="settings"),
+    path("settings/members/", settings.member_add, name="member-add"),
+    path("settings/members/<int:user_id>/role/", settings.member_role_change, name="member-role"),
+    path("settings/members/<int:user_id>/raw/", settings.member_raw_access, name="member-raw"),
+    path("settings/members/<int:user_id>/remove/", settings.member_delete, name="member-remove"),
+    path("settings/keys/", settings.api_key_add, name="api-key-add"),
+    path("settings/keys/<int:key_id>/revoke/", settings.api_key_delete, name="api-key-revoke"),
+    path("settings/policy/", settings.policy_update, name="policy"),
+    path("calls/", calls.call_list, name="call-list"),
+    path("calls/<str:call_ref>/", calls.call_detail, name="call-detail"),
+    path("audit/", audit.audit_list, name="audit"),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
@@ -98,4 +99,49 @@ def sessions_before(queryset: QuerySet[VoiceSession], started_at, session_id) ->
         queryset.filter(started_at__gte=started_at)
         .exclude(Q(started_at=started_at) & Q(id__gte=session_id))
         .order_by("started_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class Member:
+    user_id: int
+    username: str
+    email: str
+    last_login: object
+    role: str | None
+    extra_permissions: tuple[str, ...]  # granted one by one, on top of the role
+
+
+def tenant_members(*, tenant: Tenant) -> list[Member]:
+    """Everyone holding a role or a permission of their own in the tenant, by username. Two queries."""
+    from django.contrib.auth import get_user_model
+
+    from sessions_app import roles
+    from sessions_app.models import TenantUserObjectPermission
+
+    group_roles = {roles.role_group_name(tenant.slug, role): role for role in roles.ROLES}
+    found: dict[int, dict] = {}
+    for pk, username, email, last_login, group in (
+        get_user_model()
+        .objects.filter(groups__name__in=group_roles)
+        .values_list("pk", "username", "email", "last_login", "groups__name")
+    ):
+        found[pk] = {
+            "username": username,
+            "email": email,
+            "last_login": last_login,
+            "role": group_roles[group],
+        }
+    extra: dict[int, list[str]] = {}
+    for pk, username, email, last_login, codename in TenantUserObjectPermission.objects.filter(
+        content_object=tenant
+    ).values_list("user_id", "user__username", "user__email", "user__last_login", "permission__codename"):
+        found.setdefault(pk, {"username": username, "email": email, "last_login": last_login, "role": None})
+        extra.setdefault(pk, []).append(codename)
+    return sorted(
+        (
+            Member(user_id=pk, extra_permissions=tuple(sorted(extra.get(pk, []))), **values)
+            for pk, values in found.items()
+        ),
+        key=lambda member: member.username.lower(),
     )

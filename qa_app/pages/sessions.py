@@ -185,6 +185,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
 
     context = {
         "review": review,
+        "nav": "sessions",
         "filterset": filterset,
         "errors": filterset.errors if not filterset.is_valid() else {},
         "params": params,
@@ -270,6 +271,7 @@ def render_session(
         evaluation["created"] = _parse(evaluation["created_at"])
     context = {
         "review": review,
+        "nav": "queue" if in_queue else "sessions",
         "session": document,
         "started_at": _parse(document["started_at"]),
         "ended_at": _parse(document["ended_at"]),
@@ -399,6 +401,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     unreviewed = queryset.filter(qa_state=QaState.UNREVIEWED).count()
     context = {
         "review": review,
+        "nav": "queue",
         "query": params.urlencode(),
         "filtered": bool(params),
         "unreviewed": unreviewed,

@@ -1,0 +1,252 @@
+"""Tenant settings for tenant admins: members and roles, API keys, retention and redaction.
+
+Every change goes through the same services the command line and the admin API use, so each is
+validated once and audited once. A new API key is shown on the response to its creation only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from qa_app.forms import ApiKeyForm, MemberAddForm, PolicyForm, RoleForm
+from qa_app.pages.base import ReviewAccess, actor_for, require, review_access, review_page
+from sessions_app.models import ApiKey
+from sessions_app.selectors import tenant_members
+from sessions_app.services import (
+    ServiceError,
+    api_key_create,
+    api_key_revoke,
+    member_permission_set,
+    member_remove,
+    member_set_role,
+    tenant_policy_update,
+)
+
+SETTINGS_PERMISSIONS = ("manage_members", "manage_api_keys")
+
+
+def _settings_access(request: HttpRequest) -> ReviewAccess:
+    review = review_access(request)
+    if not any(review.access.has(permission) for permission in SETTINGS_PERMISSIONS):
+        require(review.access, "manage_members")  # raises the 403 with the reason
+    return review
+
+
+def _back(anchor: str) -> HttpResponse:
+    return redirect(reverse("review:settings") + anchor)
+
+
+def render_settings(
+    request: HttpRequest,
+    review: ReviewAccess,
+    *,
+    new_key: str | None = None,
+    key_form: ApiKeyForm | None = None,
+    member_form: MemberAddForm | None = None,
+    policy_form: PolicyForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    access, tenant = review.access, review.tenant
+    can_members, can_keys = access.has("manage_members"), access.has("manage_api_keys")
+    context = {
+        "review": review,
+        "nav": "settings",
+        "can_members": can_members,
+        "can_keys": can_keys,
+        "members": tenant_members(tenant=tenant) if can_members else [],
+        "keys": list(
+            ApiKey.objects.filter(tenant=tenant).select_related("created_by").order_by("-created_at")
+        )
+        if can_keys
+        else [],
+        "now": timezone.now(),
+        "new_key": new_key,
+        "key_form": key_form or ApiKeyForm(),
+        "member_form": member_form or MemberAddForm(),
+        "policy_form": policy_form
+        or PolicyForm(
+            initial={"retention_days": tenant.retention_days, "redact_on_ingest": tenant.redact_on_ingest}
+        ),
+        "role_choices": RoleForm.base_fields["role"].choices,
+        "me": request.user.pk,
+    }
+    return render(request, "review/settings.html", context, status=status)
+
+
+@review_page
+def settings_page(request: HttpRequest) -> HttpResponse:
+    return render_settings(request, _settings_access(request))
+
+
+# --- members -----------------------------------------------------------------------------------
+
+
+def _member_user(user_id: int):
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        raise Http404("No such user.")
+    return user
+
+
+@review_page
+@require_POST
+def member_add(request: HttpRequest) -> HttpResponse:
+    review = _settings_access(request)
+    require(review.access, "manage_members")
+    form = MemberAddForm(request.POST)
+    if form.is_valid():
+        username, password = form.cleaned_data["username"].strip(), form.cleaned_data["password"]
+        user_model = get_user_model()
+        with transaction.atomic():
+            user = user_model.objects.filter(username=username).first()
+            if user is None and not password:
+                form.add_error("password", "No user has this name; give a password to create them.")
+            else:
+                if user is None:
+                    user = user_model.objects.create_user(username=username, password=password)
+                try:
+                    member_set_role(
+                        tenant=review.tenant,
+                        user=user,
+                        role=form.cleaned_data["role"],
+                        actor=actor_for(request),
+                    )
+                except ServiceError as error:
+                    form.add_error("role", error.message)
+        if not form.errors:
+            messages.success(
+                request, f"{username} is now {form.cleaned_data['role']} in {review.tenant.name}."
+            )
+            return _back("#members")
+    return render_settings(request, review, member_form=form, status=400)
+
+
+@review_page
+@require_POST
+def member_role_change(request: HttpRequest, user_id: int) -> HttpResponse:
+    review = _settings_access(request)
+    require(review.access, "manage_members")
+    user = _member_user(user_id)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Pick a role: viewer, analyst or admin.")
+        return _back("#members")
+    try:
+        changed = member_set_role(
+            tenant=review.tenant, user=user, role=form.cleaned_data["role"], actor=actor_for(request)
+        )
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        if changed:
+            messages.success(request, f"{user.get_username()} is now {form.cleaned_data['role']}.")
+    return _back("#members")
+
+
+@review_page
+@require_POST
+def member_raw_access(request: HttpRequest, user_id: int) -> HttpResponse:
+    review = _settings_access(request)
+    require(review.access, "manage_members")
+    user = _member_user(user_id)
+    granted = request.POST.get("granted") == "1"
+    member_permission_set(
+        tenant=review.tenant,
+        user=user,
+        permission="view_raw_transcripts",
+        granted=granted,
+        actor=actor_for(request),
+    )
+    verb = "may now reveal" if granted else "no longer has their own access to"
+    messages.success(request, f"{user.get_username()} {verb} raw transcripts.")
+    return _back("#members")
+
+
+@review_page
+@require_POST
+def member_delete(request: HttpRequest, user_id: int) -> HttpResponse:
+    review = _settings_access(request)
+    require(review.access, "manage_members")
+    user = _member_user(user_id)
+    try:
+        removed = member_remove(tenant=review.tenant, user=user, actor=actor_for(request))
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        if removed:
+            messages.success(request, f"{user.get_username()} was removed from {review.tenant.name}.")
+            if user.pk == request.user.pk:
+                return redirect("review:session-list")  # they left; settings are no longer theirs
+    return _back("#members")
+
+
+# --- API keys ----------------------------------------------------------------------------------
+
+
+@review_page
+@require_POST
+def api_key_add(request: HttpRequest) -> HttpResponse:
+    review = _settings_access(request)
+    require(review.access, "manage_api_keys")
+    form = ApiKeyForm(request.POST)
+    if form.is_valid():
+        days = form.cleaned_data["expires_in_days"]
+        try:
+            _, raw_key = api_key_create(
+                tenant=review.tenant,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                created_by=request.user,
+                expires_at=timezone.now() + dt.timedelta(days=days) if days else None,
+                actor=actor_for(request),
+            )
+        except ServiceError as error:
+            form.add_error(error.param if error.param in form.fields else None, error.message)
+        else:
+            # Shown on this response only: the digest is all that is stored.
+            return render_settings(request, review, new_key=raw_key)
+    return render_settings(request, review, key_form=form, status=400)
+
+
+@review_page
+@require_POST
+def api_key_delete(request: HttpRequest, key_id: int) -> HttpResponse:
+    review = _settings_access(request)
+    require(review.access, "manage_api_keys")
+    api_key = ApiKey.objects.filter(tenant=review.tenant, pk=key_id).first()
+    if api_key is None:
+        raise Http404("No such key.")
+    api_key_revoke(api_key=api_key, actor=actor_for(request))
+    messages.success(request, f"Key vsk_{api_key.prefix}_… ({api_key.name}) is revoked.")
+    return _back("#keys")
+
+
+# --- retention and redaction ---------------------------------------------------------------------
+
+
+@review_page
+@require_POST
+def policy_update(request: HttpRequest) -> HttpResponse:
+    review = _settings_access(request)
+    require(review.access, "manage_members")
+    form = PolicyForm(request.POST)
+    if form.is_valid():
+        try:
+            changed = tenant_policy_update(
+                tenant=review.tenant, actor=actor_for(request), **form.cleaned_data
+            )
+        except ServiceError as error:
+            form.add_error(error.param if error.param in form.fields else None, error.message)
+        else:
+            messages.success(request, "Policy saved." if changed else "Nothing changed.")
+            return _back("#policy")
+    return render_settings(request, review, policy_form=form, status=400)
