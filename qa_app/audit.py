@@ -26,6 +26,7 @@ class AuditAction:
     RETENTION_PURGED = "retention.purged"
     REDACTION_POLICY_CHANGED = "redaction_policy.changed"
     RETENTION_CHANGED = "retention_policy.changed"
+    TAXONOMY_CHANGED = "taxonomy.changed"
 
 
 def audit_record(

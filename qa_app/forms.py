@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from qa_app.models import Verdict
+from qa_app.models import Severity, Verdict
 
 SCORE_CHOICES = [("", "—")] + [(str(value), str(value)) for value in range(1, 6)]
 VERDICT_HINTS = {"pass": "1", "fail": "2", "needs_work": "3"}
@@ -30,9 +30,11 @@ class EvaluationForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": "What went wrong, what to change…"}),
     )
 
-    def __init__(self, *args, taxonomy: list[str], **kwargs):
+    def __init__(self, *args, taxonomy, **kwargs):
+        """``taxonomy``: the tenant's active FailureCategory rows, in display order."""
         super().__init__(*args, **kwargs)
-        self.fields["failure_categories"].choices = [(name, name.replace("_", " ")) for name in taxonomy]
+        self.severities = {category.name: category.severity for category in taxonomy}
+        self.fields["failure_categories"].choices = [(category.name, category.label) for category in taxonomy]
 
 
 class TagForm(forms.Form):
@@ -90,3 +92,10 @@ class PolicyForm(forms.Form):
         help_text="Raw conversation data older than this is purged; empty keeps it forever.",
     )
     redact_on_ingest = forms.BooleanField(label="Redact on ingest (never store raw text)", required=False)
+
+
+class FailureCategoryForm(forms.Form):
+    name = forms.CharField(label="Key", max_length=64, help_text="Stored on evaluations; can't change later.")
+    label = forms.CharField(label="Label", max_length=100, required=False)
+    severity = forms.ChoiceField(label="Severity", choices=Severity.choices, initial=Severity.MAJOR)
+    description = forms.CharField(label="Description", max_length=300, required=False)

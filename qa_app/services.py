@@ -11,7 +11,18 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from qa_app.audit import AuditAction, audit_record
-from qa_app.models import Evaluation, ReviewClaim, SessionTag, Tag, TagSource, Verdict
+from qa_app.models import (
+    Evaluation,
+    FailureCategory,
+    ReviewClaim,
+    SessionFailure,
+    SessionTag,
+    Severity,
+    Tag,
+    TagSource,
+    Verdict,
+)
+from qa_app.selectors import failure_categories_for
 from sessions_app.actors import Actor
 from sessions_app.models import QaState, VoiceSession
 from sessions_app.services import ServiceError
@@ -130,11 +141,14 @@ def evaluation_record(
     if score is not None and score not in SCORE_RANGE:
         raise ServiceError("score must be an integer from 1 to 5.", param="score")
     categories = list(dict.fromkeys(failure_categories))
-    taxonomy = session.tenant.failure_taxonomy
-    unknown = [category for category in categories if category not in taxonomy]
+    offered = [
+        category.name for category in failure_categories_for(tenant=session.tenant, include_retired=False)
+    ]
+    unknown = [category for category in categories if category not in offered]
     if unknown:
         raise ServiceError(
-            f"Unknown failure category {unknown[0]!r}; the tenant's taxonomy is: {', '.join(taxonomy)}.",
+            f"Unknown or retired failure category {unknown[0]!r}; "
+            f"the tenant's taxonomy is: {', '.join(offered)}.",
             param="failure_categories",
         )
     evaluation = Evaluation.objects.create(
@@ -153,6 +167,20 @@ def evaluation_record(
     )
     session.qa_state, session.verdict = QaState.REVIEWED, verdict
     ReviewClaim.objects.filter(session=session).delete()  # reviewed: the queue's hold is done
+    # The latest evaluation's categories are the session's failures (a passing re-review clears them).
+    SessionFailure.objects.filter(session=session).delete()
+    SessionFailure.objects.bulk_create(
+        [
+            SessionFailure(
+                tenant_id=session.tenant_id,
+                session=session,
+                evaluation=evaluation,
+                category=category,
+                created_at=evaluation.created_at,
+            )
+            for category in categories
+        ]
+    )
     audit_record(
         actor=actor,
         tenant=session.tenant,
@@ -203,3 +231,72 @@ def claim_holder(*, session: VoiceSession):
 
 def claim_release(*, session: VoiceSession, user) -> None:
     ReviewClaim.objects.filter(session=session, user=user).delete()
+
+
+CATEGORY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+@transaction.atomic
+def failure_category_save(
+    *, tenant, name: str, label: str, severity: str, description: str = "", actor: Actor
+) -> tuple[FailureCategory, bool]:
+    """Add a category, or relabel / re-grade an existing one (its name, the key evaluations store,
+    never changes). Returns the category and whether it is new. Audited with before and after."""
+    if not CATEGORY_NAME.match(name or ""):
+        raise ServiceError(
+            "A category name is lowercase letters, digits and '_', starting with a letter.", param="name"
+        )
+    if severity not in Severity.values:
+        raise ServiceError(f"severity must be one of: {', '.join(Severity.values)}.", param="severity")
+    label = (label or "").strip() or name.replace("_", " ").capitalize()
+    categories = {category.name: category for category in failure_categories_for(tenant=tenant)}
+    category = categories.get(name)
+    before = (
+        {"label": category.label, "severity": category.severity, "description": category.description}
+        if category
+        else None
+    )
+    if category is None:
+        category = FailureCategory.objects.create(
+            tenant=tenant,
+            name=name,
+            label=label,
+            severity=severity,
+            description=description,
+            position=max((c.position for c in categories.values()), default=-1) + 1,
+        )
+    else:
+        category.label, category.severity, category.description = label, severity, description
+        category.save(update_fields=["label", "severity", "description"])
+    after = {"label": label, "severity": severity, "description": description}
+    if before != after:
+        audit_record(
+            actor=actor,
+            tenant=tenant,
+            action=AuditAction.TAXONOMY_CHANGED,
+            target_type="failure_category",
+            target_id=name,
+            details={"before": before, "after": after},
+        )
+    return category, before is None
+
+
+@transaction.atomic
+def failure_category_retire(*, tenant, name: str, retired: bool, actor: Actor) -> bool:
+    """Retire a category (no longer offered to reviewers; old evaluations keep it) or bring it back."""
+    category = FailureCategory.objects.filter(tenant=tenant, name=name).first()
+    if category is None:
+        raise ServiceError(f"No failure category {name!r}.", param="name", code="not_found")
+    if (category.retired_at is not None) == retired:
+        return False
+    category.retired_at = timezone.now() if retired else None
+    category.save(update_fields=["retired_at"])
+    audit_record(
+        actor=actor,
+        tenant=tenant,
+        action=AuditAction.TAXONOMY_CHANGED,
+        target_type="failure_category",
+        target_id=name,
+        details={"retired": retired},
+    )
+    return True

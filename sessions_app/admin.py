@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html
 
+from qa_app.models import FailureCategory
 from sessions_app.actors import Actor
 from sessions_app.models import ApiKey, FunctionCall, Scope, Tenant, TranscriptTurn, VoiceSession
 from sessions_app.services import POLICY_FIELDS, api_key_create, api_key_revoke, tenant_policy_update
@@ -34,7 +35,6 @@ class TenantForm(forms.ModelForm):
             "retention_days",
             "redact_on_ingest",
             "twilio_auth_token",
-            "failure_taxonomy",
         ]
 
     def clean_twilio_auth_token(self):
@@ -44,15 +44,25 @@ class TenantForm(forms.ModelForm):
         return new or (self.instance.twilio_auth_token if self.instance.pk else "")
 
 
+class FailureCategoryInline(admin.TabularInline):
+    """The tenant's failure taxonomy; categories are retired, never deleted, so history stays readable."""
+
+    model = FailureCategory
+    fields = ["name", "label", "severity", "description", "position", "retired_at"]
+    extra = 0
+    can_delete = False
+
+
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
+    inlines = [FailureCategoryInline]
     form = TenantForm
     list_display = ["slug", "name", "retention_days", "redact_on_ingest", "twilio_token", "created_at"]
     search_fields = ["slug", "name"]
     readonly_fields = ["twilio_token", "created_at"]
     fieldsets = [
         (None, {"fields": ["slug", "name", "created_at"]}),
-        ("Governance", {"fields": ["retention_days", "redact_on_ingest", "failure_taxonomy"]}),
+        ("Governance", {"fields": ["retention_days", "redact_on_ingest"]}),
         ("Twilio", {"fields": ["twilio_token", "twilio_auth_token", "clear_twilio_auth_token"]}),
     ]
 

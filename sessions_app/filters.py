@@ -112,6 +112,10 @@ class VoiceSessionFilterSet(filters.FilterSet):
         help_text="The latest evaluation's verdict: pass, fail or needs_work.",
         error_messages=_choice_error("verdict", VERDICT_CHOICES),
     )
+    failure_category = filters.CharFilter(
+        method="filter_failure_category",
+        help_text="Sessions whose latest evaluation names this failure category (e.g. hallucination).",
+    )
     tool = filters.CharFilter(method="filter_tool", help_text="Sessions that called this function (by name).")
     tool_status = filters.ChoiceFilter(
         choices=FunctionCallStatus.choices,
@@ -136,6 +140,7 @@ class VoiceSessionFilterSet(filters.FilterSet):
             "prompt_version",
             "model_name",
             "verdict",
+            "failure_category",
             "tool",
             "tool_status",
         ]
@@ -147,6 +152,9 @@ class VoiceSessionFilterSet(filters.FilterSet):
 
     def filter_escalated(self, queryset, name, value):
         return queryset.filter(escalated=value == "true")
+
+    def filter_failure_category(self, queryset, name, value):
+        return selectors.sessions_with_failure(queryset, value.strip())
 
     def filter_tool(self, queryset, name, value):
         status = self.form.cleaned_data.get("tool_status") or None

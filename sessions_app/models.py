@@ -15,22 +15,9 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 # The text-search configuration of the session search vector (PostgreSQL).
 SEARCH_CONFIG = "english"
 
-DEFAULT_FAILURE_TAXONOMY = [
-    "wrong_tool",
-    "wrong_tool_args",
-    "hallucination",
-    "missed_escalation",
-    "unnecessary_escalation",
-    "policy_violation",
-    "asr_error",
-    "tts_or_latency",
-    "caller_abandoned",
-    "other",
-]
-
-
 def default_failure_taxonomy() -> list[str]:
-    return list(DEFAULT_FAILURE_TAXONOMY)
+    """Referenced by migration 0001 only: the taxonomy now lives in ``qa_app.FailureCategory``."""
+    return ["other"]
 
 
 class Tenant(models.Model):
@@ -45,7 +32,6 @@ class Tenant(models.Model):
     twilio_auth_token = models.CharField(
         max_length=128, blank=True, help_text="Used to verify X-Twilio-Signature; never displayed in full."
     )
-    failure_taxonomy = models.JSONField(default=default_failure_taxonomy)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

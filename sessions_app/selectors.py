@@ -9,7 +9,7 @@ from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
-from qa_app.models import Evaluation, SessionTag
+from qa_app.models import Evaluation, SessionFailure, SessionTag
 from sessions_app.models import SEARCH_CONFIG, FunctionCall, Tenant, TranscriptTurn, VoiceSession
 
 
@@ -33,6 +33,14 @@ def sessions_with_tag(queryset: QuerySet[VoiceSession], name: str) -> QuerySet[V
         tenant_id=OuterRef("tenant_id"), session_id=OuterRef("pk"), tag__name=name
     )
     return queryset.filter(Exists(tagged))
+
+
+def sessions_with_failure(queryset: QuerySet[VoiceSession], category: str) -> QuerySet[VoiceSession]:
+    """Sessions whose latest evaluation named this failure category."""
+    failed = SessionFailure.objects.filter(
+        tenant_id=OuterRef("tenant_id"), session_id=OuterRef("pk"), category=category
+    )
+    return queryset.filter(Exists(failed))
 
 
 def sessions_with_function_call(

@@ -21,6 +21,7 @@ from qa_app.forms import VERDICT_HINTS, EvaluationForm, TagForm
 from qa_app.models import SessionTag, Tag
 from qa_app.pages.base import ReviewAccess, actor_for, require, review_access, review_page
 from qa_app.pages.timeline import pretty_json, session_timeline
+from qa_app.selectors import failure_categories_for
 from qa_app.services import (
     claim_holder,
     evaluation_record,
@@ -266,9 +267,15 @@ def render_session(
         if document["call_sid"]
         else None
     )
-    taxonomy = review.tenant.failure_taxonomy
+    categories = failure_categories_for(tenant=review.tenant)
+    taxonomy = [category for category in categories if category.retired_at is None]
+    labels = {category.name: category for category in categories}
     for evaluation in document["evaluations"]:
         evaluation["created"] = _parse(evaluation["created_at"])
+        evaluation["categories"] = [
+            (labels[name].label, labels[name].severity) if name in labels else (name, "")
+            for name in evaluation["failure_categories"]
+        ]
     context = {
         "review": review,
         "nav": "queue" if in_queue else "sessions",
@@ -360,7 +367,9 @@ def tag_remove(request: HttpRequest, session_id, name: str) -> HttpResponse:
 def evaluation_create(request: HttpRequest, session_id) -> HttpResponse:
     review, session = visible_session(request, session_id)
     require(review.access, "review_sessions")
-    form = EvaluationForm(request.POST, taxonomy=review.tenant.failure_taxonomy)
+    form = EvaluationForm(
+        request.POST, taxonomy=failure_categories_for(tenant=review.tenant, include_retired=False)
+    )
     if form.is_valid():
         try:
             evaluation_record(session=session, actor=actor_for(request), **form.cleaned_data)

@@ -17,8 +17,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from qa_app.forms import ApiKeyForm, MemberAddForm, PolicyForm, RoleForm
+from qa_app.forms import ApiKeyForm, FailureCategoryForm, MemberAddForm, PolicyForm, RoleForm
+from qa_app.models import Severity
 from qa_app.pages.base import ReviewAccess, actor_for, require, review_access, review_page
+from qa_app.selectors import failure_categories_for
+from qa_app.services import failure_category_retire, failure_category_save
 from sessions_app.models import ApiKey
 from sessions_app.selectors import tenant_members
 from sessions_app.services import (
@@ -53,6 +56,7 @@ def render_settings(
     key_form: ApiKeyForm | None = None,
     member_form: MemberAddForm | None = None,
     policy_form: PolicyForm | None = None,
+    category_form: FailureCategoryForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     access, tenant = review.access, review.tenant
@@ -77,6 +81,9 @@ def render_settings(
             initial={"retention_days": tenant.retention_days, "redact_on_ingest": tenant.redact_on_ingest}
         ),
         "role_choices": RoleForm.base_fields["role"].choices,
+        "categories": failure_categories_for(tenant=tenant) if can_members else [],
+        "severity_choices": Severity.choices,
+        "category_form": category_form or FailureCategoryForm(),
         "me": request.user.pk,
     }
     return render(request, "review/settings.html", context, status=status)
@@ -250,3 +257,39 @@ def policy_update(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Policy saved." if changed else "Nothing changed.")
             return _back("#policy")
     return render_settings(request, review, policy_form=form, status=400)
+
+
+# --- failure taxonomy ----------------------------------------------------------------------------
+
+
+@review_page
+@require_POST
+def category_save(request: HttpRequest) -> HttpResponse:
+    review = _settings_access(request)
+    require(review.access, "manage_members")
+    form = FailureCategoryForm(request.POST)
+    if form.is_valid():
+        try:
+            category, created = failure_category_save(
+                tenant=review.tenant, actor=actor_for(request), **form.cleaned_data
+            )
+        except ServiceError as error:
+            form.add_error(error.param if error.param in form.fields else None, error.message)
+        else:
+            messages.success(request, f"{'Added' if created else 'Saved'} “{category.label}”.")
+            return _back("#taxonomy")
+    return render_settings(request, review, category_form=form, status=400)
+
+
+@review_page
+@require_POST
+def category_retire(request: HttpRequest, name: str) -> HttpResponse:
+    review = _settings_access(request)
+    require(review.access, "manage_members")
+    retired = request.POST.get("retired") == "1"
+    try:
+        failure_category_retire(tenant=review.tenant, name=name, retired=retired, actor=actor_for(request))
+    except ServiceError as error:
+        raise Http404(error.message) from None
+    messages.success(request, f"“{name}” is {'retired' if retired else 'offered to reviewers again'}.")
+    return _back("#taxonomy")

@@ -50,3 +50,8 @@ def with_param(context, name: str, value) -> str:
     params[name] = value
     params.pop("offset", None)
     return "?" + params.urlencode()
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None

@@ -379,7 +379,7 @@ def test_analyst_records_an_evaluation(tenant, make_session, browser_for):
     session.refresh_from_db()
     assert session.qa_state == QaState.REVIEWED and session.verdict == "fail"
     page = html(client.get(f"/review/sessions/{session.pk}/"))
-    assert "Refunded the wrong order" in page and "2/5" in page and "wrong tool" in page
+    assert "Refunded the wrong order" in page and "2/5" in page and "Wrong tool" in page
 
 
 def test_an_invalid_evaluation_is_refused_and_stores_nothing(tenant, make_session, browser_for):

@@ -150,3 +150,27 @@ def test_policy_changes_are_saved_and_audited(tenant, browser_for):
     assert tenant.retention_days == 90
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {"redaction_policy.changed"} <= actions
+
+
+def test_admin_edits_the_failure_taxonomy(tenant, browser_for):
+    from qa_app.models import FailureCategory
+
+    admin = browser_for(tenant, "admin")
+    assert 'data-testid="category-hallucination"' in html(admin.get("/review/settings/"))
+    admin.post(
+        "/review/settings/taxonomy/",
+        {"name": "wrong_price", "label": "Quoted a wrong price", "severity": "critical"},
+    )
+    admin.post("/review/settings/taxonomy/", {"name": "asr_error", "label": "Misheard", "severity": "major"})
+    admin.post("/review/settings/taxonomy/other/retire/", {"retired": "1"})
+    categories = {c.name: c for c in FailureCategory.objects.filter(tenant=tenant)}
+    assert categories["wrong_price"].severity == "critical"
+    assert categories["asr_error"].label == "Misheard" and categories["other"].retired_at is not None
+    bad = admin.post("/review/settings/taxonomy/", {"name": "Not OK", "severity": "minor"})
+    assert bad.status_code == 400 and "lowercase" in html(bad)
+    assert (
+        browser_for(tenant, "analyst", "ana")
+        .post("/review/settings/taxonomy/other/retire/", {"retired": "0"})
+        .status_code
+        == 403
+    )

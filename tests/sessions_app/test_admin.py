@@ -39,7 +39,8 @@ def test_saving_without_a_new_token_keeps_the_old_one_and_audits_policy(operator
             "retention_days": "30",
             "redact_on_ingest": "on",
             "twilio_auth_token": "",
-            "failure_taxonomy": '["other"]',
+            "failure_categories-TOTAL_FORMS": "0",
+            "failure_categories-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302
