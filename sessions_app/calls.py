@@ -151,6 +151,16 @@ def call_logs_for(*, tenant: Tenant) -> QuerySet[CallLog]:
     return CallLog.objects.filter(tenant=tenant).order_by("-started_at", "-id")
 
 
+def is_call_log_id(ref: str) -> bool:
+    """Call records are addressed by id or by CallSid ("CA…"); a short run of digits is an id."""
+    return ref.isdigit() and len(ref) <= 18
+
+
+def call_log_by_ref(*, tenant: Tenant, ref: str) -> CallLog | None:
+    calls = call_logs_for(tenant=tenant)
+    return (calls.filter(pk=int(ref)) if is_call_log_id(ref) else calls.filter(call_sid=ref)).first()
+
+
 def sessions_for_calls(*, tenant: Tenant, call_sids: list[str], raw: bool) -> dict[str, dict]:
     """The newest session of each call_sid, as {call_sid: {id, escalated, summary}}: one query."""
     rows = (

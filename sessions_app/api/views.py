@@ -23,7 +23,7 @@ from sessions_app.api.serializers import (
     TagSerializer,
     VoiceSessionSerializer,
 )
-from sessions_app.calls import call_logs_for, sessions_for_calls
+from sessions_app.calls import call_log_by_ref, call_logs_for, sessions_for_calls
 from sessions_app.export import CONTENT_TYPES as EXPORT_CONTENT_TYPES
 from sessions_app.export import FORMATS as EXPORT_FORMATS
 from sessions_app.export import sessions_export
@@ -338,9 +338,7 @@ class CallLogDetailView(TenantAPIView):
         responses={200: CallLogDetailSerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request, call_log_id: str):
-        calls = call_logs_for(tenant=self.tenant)
-        by_id = call_log_id.isdigit() and len(call_log_id) <= 18
-        call = (calls.filter(pk=int(call_log_id)) if by_id else calls.filter(call_sid=call_log_id)).first()
+        call = call_log_by_ref(tenant=self.tenant, ref=call_log_id)
         if call is None:
             raise Http404
         sessions = sessions_for_calls(tenant=self.tenant, call_sids=[call.call_sid], raw=self.raw)
