@@ -27,6 +27,11 @@ class AuditAction:
     REDACTION_POLICY_CHANGED = "redaction_policy.changed"
     RETENTION_CHANGED = "retention_policy.changed"
     TAXONOMY_CHANGED = "taxonomy.changed"
+    CONTRACT_CHANGED = "contract.changed"
+    FINDING_ACKNOWLEDGED = "finding.acknowledged"
+    READINESS_SIGNED_OFF = "readiness.signed_off"
+    READINESS_ATTESTED = "readiness.attested"
+    READINESS_CONFIG_CHANGED = "readiness.config_changed"
 
 
 def audit_record(

@@ -99,3 +99,97 @@ class FailureCategoryForm(forms.Form):
     label = forms.CharField(label="Label", max_length=100, required=False)
     severity = forms.ChoiceField(label="Severity", choices=Severity.choices, initial=Severity.MAJOR)
     description = forms.CharField(label="Description", max_length=300, required=False)
+
+
+class SignoffForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="Decision", choices=[("go", "Go"), ("no_go", "No-go")], widget=forms.RadioSelect
+    )
+    comment = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+
+
+class AttestationForm(forms.Form):
+    gate = forms.ChoiceField(label="Gate", choices=[])
+    status = forms.ChoiceField(
+        label="Status", choices=[("passed", "Passed"), ("failed", "Failed"), ("pending", "Pending")]
+    )
+    owner = forms.CharField(label="Owner", max_length=150)
+    evidence = forms.CharField(
+        label="Evidence", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, **kwargs):
+        from qa_app.readiness import ATTESTED_GATES
+
+        super().__init__(*args, **kwargs)
+        self.fields["gate"].choices = [(key, title) for key, title, _ in ATTESTED_GATES]
+
+
+class ReadinessConfigForm(forms.Form):
+    min_reviewed = forms.IntegerField(label="Minimum reviewed sessions", min_value=1, max_value=100_000)
+    min_pass_rate_lower_bound = forms.FloatField(
+        label="Pass-rate lower bound at least (%)", min_value=0, max_value=100
+    )
+    critical_window = forms.IntegerField(
+        label="No critical failure in the last N reviews", min_value=1, max_value=10_000
+    )
+    max_tool_error_rate = forms.FloatField(label="Tool error rate under (%)", min_value=0, max_value=100)
+    require_failure_follow_up = forms.BooleanField(
+        label="Failed evaluations need a tag or note", required=False
+    )
+    require_no_open_findings = forms.BooleanField(label="No open tool-boundary findings", required=False)
+
+    def __init__(self, *args, initial=None, **kwargs):
+        if initial:
+            initial = dict(initial)
+            for name in ("min_pass_rate_lower_bound", "max_tool_error_rate"):
+                if name in initial:
+                    initial[name] = round(initial[name] * 100, 2)
+        super().__init__(*args, initial=initial, **kwargs)
+
+
+class JSONListField(forms.CharField):
+    def to_python(self, value):
+        import json
+
+        value = super().to_python(value)
+        if not value.strip():
+            return []
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError as error:
+            raise forms.ValidationError(f"Not valid JSON: {error.msg} (line {error.lineno}).") from None
+        if not isinstance(parsed, list):
+            raise forms.ValidationError('Give a JSON list, e.g. [{"name": "lookup_order", "schema": {...}}].')
+        return parsed
+
+
+class ContractForm(forms.Form):
+    prompt_version = forms.CharField(
+        label="Prompt version",
+        max_length=64,
+        required=False,
+        help_text="Empty: every version without its own.",
+    )
+    purpose = forms.CharField(label="Purpose", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    allowed_intents = forms.CharField(
+        label="Allowed intents",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One per line.",
+    )
+    allowed_tools = JSONListField(
+        label="Allowed tools",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false"}),
+        help_text='JSON: [{"name": "issue_refund", "schema": {JSON Schema of the arguments, or null}}].',
+    )
+    escalation_rules = forms.CharField(
+        label="Escalation rules", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    refusal_policy = forms.CharField(
+        label="Refusal policy", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def clean_allowed_intents(self):
+        return [line.strip() for line in self.cleaned_data["allowed_intents"].splitlines() if line.strip()]

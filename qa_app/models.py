@@ -230,3 +230,174 @@ class SessionFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id}:{self.category}"
+
+
+class AgentContract(models.Model):
+    """What an agent is for and what it may do: the reference sessions are checked against.
+
+    ``prompt_version`` empty means every version of the agent without a contract of its own.
+    ``allowed_tools`` is a list of ``{"name": str, "schema": JSON Schema | null}``.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    agent_key = models.CharField(max_length=100)
+    prompt_version = models.CharField(max_length=64, blank=True, default="")
+    purpose = models.TextField(blank=True, default="")
+    allowed_intents = models.JSONField(default=list, blank=True)
+    allowed_tools = models.JSONField(default=list, blank=True)
+    escalation_rules = models.TextField(blank=True, default="")
+    refusal_policy = models.TextField(blank=True, default="")
+    revision = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "agent_key", "prompt_version"], name="contract_per_agent_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent_key} {self.prompt_version or '(all versions)'}"
+
+    @property
+    def tool_names(self) -> list[str]:
+        return [tool["name"] for tool in self.allowed_tools]
+
+
+class FindingKind(models.TextChoices):
+    TOOL_NOT_ALLOWED = "tool_not_allowed", "Tool outside the contract"
+    TOOL_ARGS_INVALID = "tool_args_invalid", "Arguments break the tool's schema"
+
+
+class ContractFinding(models.Model):
+    """A tool-boundary finding: a session's tool call that its agent's contract doesn't allow.
+
+    Recomputed when a session is written and when its contract changes; a finding that still
+    applies keeps its acknowledgement, one that no longer applies disappears.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey(VoiceSession, on_delete=models.CASCADE, related_name="findings")
+    contract = models.ForeignKey(AgentContract, on_delete=models.CASCADE, related_name="findings")
+    kind = models.CharField(max_length=32, choices=FindingKind.choices)
+    call_seq = models.PositiveIntegerField()
+    tool_name = models.CharField(max_length=128)
+    detail = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledgement = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        ordering = ["session_id", "call_seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "call_seq", "kind"], name="finding_once_per_call"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "acknowledged_at", "session"], name="finding_tenant_open"),
+            models.Index(fields=["tenant", "tool_name"], name="finding_tenant_tool"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.tool_name} in {self.session_id}"
+
+
+class ReadinessConfig(models.Model):
+    """The computed launch gates' thresholds for one agent and prompt version ("" = defaults for all)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    agent_key = models.CharField(max_length=100)
+    prompt_version = models.CharField(max_length=64, blank=True, default="")
+    min_reviewed = models.PositiveIntegerField(default=30)
+    min_pass_rate_lower_bound = models.FloatField(default=0.8)
+    critical_window = models.PositiveIntegerField(default=20)
+    max_tool_error_rate = models.FloatField(default=0.05)
+    require_failure_follow_up = models.BooleanField(default=True)
+    require_no_open_findings = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "agent_key", "prompt_version"], name="readiness_config_per_agent_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"readiness {self.agent_key} {self.prompt_version}"
+
+
+class Decision(models.TextChoices):
+    GO = "go"
+    NO_GO = "no_go", "No-go"
+
+
+class ReadinessSignoff(AppendOnlyModel):
+    """A tenant admin's go / no-go, with the gates as they stood: evidence for the launch review."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    agent_key = models.CharField(max_length=100)
+    prompt_version = models.CharField(max_length=64, blank=True, default="")
+    decision = models.CharField(max_length=8, choices=Decision.choices)
+    comment = models.TextField()
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    signed_by_label = models.CharField(max_length=150)
+    gates = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["tenant", "agent_key", "prompt_version", "-created_at"], name="signoff_lookup"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision} {self.agent_key} {self.prompt_version}"
+
+
+class AttestationStatus(models.TextChoices):
+    PASSED = "passed"
+    FAILED = "failed"
+    PENDING = "pending"
+
+
+class ReadinessAttestation(AppendOnlyModel):
+    """A person's record for one of the production launch gates (security, behavior, ops, rollout).
+
+    Append-only: the latest per gate counts, and the history shows who changed it and why.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    agent_key = models.CharField(max_length=100)
+    prompt_version = models.CharField(max_length=64, blank=True, default="")
+    gate = models.CharField(max_length=32)
+    status = models.CharField(max_length=16, choices=AttestationStatus.choices)
+    owner = models.CharField(max_length=150)
+    evidence = models.TextField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_by_label = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["tenant", "agent_key", "prompt_version", "gate", "-created_at"],
+                name="attestation_lookup",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gate} {self.status} {self.agent_key} {self.prompt_version}"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from qa_app.pages import audit, calls, sessions, settings
+from qa_app.pages import agent_governance, audit, calls, sessions, settings
 
 app_name = "review"
 
@@ -27,4 +27,23 @@ urlpatterns = [
     path("calls/", calls.call_list, name="call-list"),
     path("calls/<str:call_ref>/", calls.call_detail, name="call-detail"),
     path("audit/", audit.audit_list, name="audit"),
+    path("agents/<str:agent_key>/readiness/", agent_governance.agent_readiness, name="agent-readiness"),
+    path(
+        "agents/<str:agent_key>/readiness/signoff/",
+        agent_governance.readiness_signoff,
+        name="readiness-signoff",
+    ),
+    path(
+        "agents/<str:agent_key>/readiness/attest/", agent_governance.readiness_attest, name="readiness-attest"
+    ),
+    path(
+        "agents/<str:agent_key>/readiness/config/", agent_governance.readiness_config, name="readiness-config"
+    ),
+    path("agents/<str:agent_key>/contract/", agent_governance.agent_contract, name="agent-contract"),
+    path("agents/<str:agent_key>/contract/save/", agent_governance.contract_update, name="contract-save"),
+    path(
+        "agents/<str:agent_key>/findings/<int:finding_id>/acknowledge/",
+        agent_governance.finding_ack,
+        name="finding-acknowledge",
+    ),
 ]

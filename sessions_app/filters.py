@@ -15,6 +15,7 @@ from sessions_app.models import CallLog, FunctionCallStatus, QaState, SessionSta
 
 STATUS_CHOICES = [*SessionStatus.choices, ("reviewed", "Reviewed")]
 BOOLEAN_CHOICES = [("true", "Yes"), ("false", "No")]
+FINDING_CHOICES = [("open", "Open"), ("any", "Any")]
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 VERDICT_CHOICES = [("pass", "Pass"), ("fail", "Fail"), ("needs_work", "Needs work")]
 
@@ -116,6 +117,12 @@ class VoiceSessionFilterSet(filters.FilterSet):
         method="filter_failure_category",
         help_text="Sessions whose latest evaluation names this failure category (e.g. hallucination).",
     )
+    finding = filters.ChoiceFilter(
+        choices=FINDING_CHOICES,
+        method="filter_finding",
+        help_text="open: sessions with unacknowledged tool-boundary findings; any: with findings at all.",
+        error_messages=_choice_error("finding", FINDING_CHOICES),
+    )
     tool = filters.CharFilter(method="filter_tool", help_text="Sessions that called this function (by name).")
     tool_status = filters.ChoiceFilter(
         choices=FunctionCallStatus.choices,
@@ -141,6 +148,7 @@ class VoiceSessionFilterSet(filters.FilterSet):
             "model_name",
             "verdict",
             "failure_category",
+            "finding",
             "tool",
             "tool_status",
         ]
@@ -155,6 +163,9 @@ class VoiceSessionFilterSet(filters.FilterSet):
 
     def filter_failure_category(self, queryset, name, value):
         return selectors.sessions_with_failure(queryset, value.strip())
+
+    def filter_finding(self, queryset, name, value):
+        return selectors.sessions_with_findings(queryset, open_only=value == "open")
 
     def filter_tool(self, queryset, name, value):
         status = self.form.cleaned_data.get("tool_status") or None

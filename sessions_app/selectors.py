@@ -9,7 +9,7 @@ from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
-from qa_app.models import Evaluation, SessionFailure, SessionTag
+from qa_app.models import ContractFinding, Evaluation, SessionFailure, SessionTag
 from sessions_app.models import SEARCH_CONFIG, FunctionCall, Tenant, TranscriptTurn, VoiceSession
 
 
@@ -41,6 +41,14 @@ def sessions_with_failure(queryset: QuerySet[VoiceSession], category: str) -> Qu
         tenant_id=OuterRef("tenant_id"), session_id=OuterRef("pk"), category=category
     )
     return queryset.filter(Exists(failed))
+
+
+def sessions_with_findings(queryset: QuerySet[VoiceSession], *, open_only: bool) -> QuerySet[VoiceSession]:
+    """Sessions with tool-boundary findings against their agent's contract (open ones, or any)."""
+    findings = ContractFinding.objects.filter(tenant_id=OuterRef("tenant_id"), session_id=OuterRef("pk"))
+    if open_only:
+        findings = findings.filter(acknowledged_at__isnull=True)
+    return queryset.filter(Exists(findings))
 
 
 def sessions_with_function_call(

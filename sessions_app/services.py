@@ -500,6 +500,7 @@ def sessions_upsert_many(
     a retried or partial batch never duplicates. Text is redacted once, here, so reads only pick
     a column. The query count depends on the batch, not on its size.
     """
+    from qa_app.contracts import sessions_check
     from qa_app.services import sessions_tags_attach
 
     redact = tenant.redact_on_ingest
@@ -646,6 +647,7 @@ def sessions_upsert_many(
         _search_vectors_refresh(
             [p.session.pk for p in updated if p.data.get("transcript") or "summary" in p.values]
         )
+        sessions_check(tenant=tenant, session_ids=[pending.session.pk for pending in accepted])
         tagged = [(pending.session, pending.data["tags"]) for pending in accepted if pending.data.get("tags")]
         if tagged:
             sessions_tags_attach(tenant=tenant, pairs=tagged, actor=actor)

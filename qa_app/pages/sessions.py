@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from qa_app.audit import AuditAction, audit_record
 from qa_app.forms import VERDICT_HINTS, EvaluationForm, TagForm
-from qa_app.models import SessionTag, Tag
+from qa_app.models import ContractFinding, SessionTag, Tag
 from qa_app.pages.base import ReviewAccess, actor_for, require, review_access, review_page
 from qa_app.pages.timeline import pretty_json, session_timeline
 from qa_app.selectors import failure_categories_for
@@ -268,6 +268,16 @@ def render_session(
         else None
     )
     categories = failure_categories_for(tenant=review.tenant)
+    findings = list(
+        ContractFinding.objects.filter(tenant=review.tenant, session_id=session.pk).order_by("call_seq")
+    )
+    by_call: dict[int, list] = {}
+    for finding in findings:
+        by_call.setdefault(finding.call_seq, []).append(finding)
+    timeline = session_timeline(document)
+    for entry in timeline:
+        if entry.kind == "call":
+            entry.findings = by_call.get(entry.item["seq"], [])
     taxonomy = [category for category in categories if category.retired_at is None]
     labels = {category.name: category for category in categories}
     for evaluation in document["evaluations"]:
@@ -282,7 +292,8 @@ def render_session(
         "session": document,
         "started_at": _parse(document["started_at"]),
         "ended_at": _parse(document["ended_at"]),
-        "timeline": session_timeline(document),
+        "timeline": timeline,
+        "findings": findings,
         "model_params_json": pretty_json(document["model"]["params"]),
         "raw": raw,
         "can_review": access.can_review,

@@ -22,6 +22,7 @@ class Entry:
     slow: bool = False
     arguments_json: str = ""
     result_json: str = ""
+    findings: list = field(default_factory=list)  # tool-boundary findings on this call
 
 
 def pretty_json(value: Any) -> str:
