@@ -13,7 +13,7 @@ VERDICT_HINTS = {"pass": "1", "fail": "2", "needs_work": "3"}
 class EvaluationForm(forms.Form):
     verdict = forms.ChoiceField(
         label="Verdict",
-        choices=Verdict.choices,
+        choices=[(Verdict.PASS, "Pass"), (Verdict.FAIL, "Fail"), (Verdict.NEEDS_WORK, "Needs work")],
         widget=forms.RadioSelect,
         error_messages={"required": "Pick a verdict: pass, fail or needs work."},
     )
