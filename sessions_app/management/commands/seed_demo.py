@@ -82,7 +82,8 @@ class Command(BaseCommand):
             serializer = VoiceSessionSerializer(data=item.payload)
             serializer.is_valid(raise_exception=True)
             session = session_upsert(tenant=tenant, data=serializer.validated_data, actor=SYSTEM).session
-            if item.review is not None:
+            # Evaluations are append-only: a re-seed updates sessions but never reviews them twice.
+            if item.review is not None and not session.evaluations.exists():
                 evaluation_record(
                     session=session,
                     actor=Actor(user=users.get(item.review.reviewer)),
