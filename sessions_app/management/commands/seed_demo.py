@@ -5,6 +5,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from qa_app.contracts import contract_save
+from qa_app.readiness import attestation_record
 from qa_app.services import evaluation_record
 from sessions_app.actors import SYSTEM, Actor
 from sessions_app.api.serializers import VoiceSessionSerializer
@@ -26,6 +28,48 @@ DEMO_USERS = {
     "admin": (ADMIN, "admin-demo-pass"),
     "viewer": (VIEWER, "viewer-demo-pass"),
 }
+REFUND_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "order_id": {"type": "string", "pattern": "^[0-9]{5}$"},
+        "amount": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": 500,
+            "description": "Dollars, not cents.",
+        },
+        "reason": {"type": "string"},
+    },
+    "required": ["order_id", "amount"],
+}
+DEMO_CONTRACTS = [
+    (
+        "billing-agent",
+        "Answer billing questions; refund duplicate charges and returns up to $500.",
+        [{"name": "lookup_order", "schema": None}, {"name": "issue_refund", "schema": REFUND_SCHEMA}],
+        "Transfer refunds above $500, disputes, and any caller who asks for a person twice.",
+    ),
+    (
+        "scheduling-agent",
+        "Book, move and cancel clinic appointments.",
+        [
+            {"name": "check_availability", "schema": None},
+            {"name": "book_appointment", "schema": None},
+            {"name": "cancel_appointment", "schema": None},
+        ],
+        "",
+    ),
+    (
+        "support-agent",
+        "Account access, password resets and delivery questions.",
+        [
+            {"name": "lookup_account", "schema": None},
+            {"name": "reset_password", "schema": None},
+            {"name": "track_shipment", "schema": None},
+        ],
+        "Transfer security incidents and lost packages over $200.",
+    ),
+]
 DEMO_KEY_SCOPES = [Scope.SESSIONS_READ, Scope.SESSIONS_WRITE, Scope.QA_WRITE, Scope.AUDIT_READ]
 
 
@@ -47,6 +91,7 @@ class Command(BaseCommand):
         if if_empty and tenant.sessions.exists():
             self.stderr.write(f"Demo tenant already has {tenant.sessions.count()} sessions; keeping them.")
         else:
+            self._contracts(tenant, users["admin"])
             self._sessions(tenant, users, count=sessions, seed=seed)
         raw_key = self._fresh_key(tenant)
         self.stderr.write(
@@ -94,6 +139,32 @@ class Command(BaseCommand):
                 )
             if index % 50 == 0:
                 self.stderr.write(f"  {index}/{len(demo)} sessions")
+
+    def _contracts(self, tenant, admin) -> None:
+        """Agent contracts, so tool-boundary findings and readiness gates have something to show."""
+        actor = Actor(user=admin)
+        transfer = {"name": "transfer_to_human", "schema": None}
+        for agent_key, purpose, tools, escalation in DEMO_CONTRACTS:
+            contract_save(
+                tenant=tenant,
+                agent_key=agent_key,
+                purpose=purpose,
+                allowed_intents=[],
+                allowed_tools=[*tools, transfer] if escalation else tools,
+                escalation_rules=escalation or "Never transfer: offer a callback from the front desk.",
+                refusal_policy="No medical, legal or financial advice; no changes without verification.",
+                actor=actor,
+            )
+        attestation_record(
+            tenant=tenant,
+            agent_key="billing-agent",
+            prompt_version="v12",
+            gate="security_review",
+            status="passed",
+            owner="security@demo.example",
+            evidence="Runtime key is sessions:write only; Twilio signatures verified; redaction on.",
+            actor=actor,
+        )
 
     def _fresh_key(self, tenant) -> str:
         """A new demo key each run (keys are shown once); earlier demo keys are revoked."""
