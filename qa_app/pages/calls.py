@@ -125,7 +125,10 @@ def visible_call(request: HttpRequest, call_ref: str) -> tuple[ReviewAccess, Cal
         call = CallLog.objects.select_related("tenant").filter(pk=int(call_ref)).first()
         if call is None:
             raise Http404("No such call.")
-        return call_access(request, call.tenant), call
+        try:
+            return call_access(request, call.tenant), call
+        except Http404:
+            raise Http404("No such call.") from None  # the same words as an unknown id: nothing leaks
     review = call_access(request)
     call = call_log_by_ref(tenant=review.tenant, ref=call_ref)
     if call is None:

@@ -224,7 +224,10 @@ def visible_session(request: HttpRequest, session_id) -> tuple[ReviewAccess, Voi
     session = VoiceSession.objects.select_related("tenant").filter(pk=session_id).first()
     if session is None:
         raise Http404("No such session.")
-    review = review_access(request, session.tenant)
+    try:
+        review = review_access(request, session.tenant)
+    except Http404:
+        raise Http404("No such session.") from None  # the same words as an unknown id: nothing leaks
     if review.access.shared_session_ids is not None and session.pk not in review.access.shared_session_ids:
         raise Http404("No such session.")
     if not review.access.can_view:

@@ -273,3 +273,12 @@ def test_payload_and_stream_error_text_are_escaped(tenant, browser_for, role):
     assert attack not in page
     assert '<p class="call-error">&lt;script&gt;alert(1)&lt;/script&gt;</p>' in page
     assert "&quot;StreamName&quot;: &quot;&lt;script&gt;alert(1)&lt;/script&gt;&quot;" in page
+
+
+def test_a_foreign_call_404_reads_exactly_like_an_unknown_id(tenant, other_tenant, browser_for):
+    foreign = call_status(other_tenant, "completed", 1)
+    client = browser_for(tenant, "viewer")
+    known = client.get(f"/review/calls/{foreign.pk}/")
+    unknown = client.get(f"/review/calls/{foreign.pk + 1000}/")
+    assert known.status_code == unknown.status_code == 404
+    assert "No such call." in html(known) and "No such call." in html(unknown)

@@ -533,3 +533,16 @@ def test_an_expired_claim_is_handed_out_again(tenant, make_session, browser_for)
 
 def test_viewers_have_no_queue(tenant, browser_for):
     assert browser_for(tenant, "viewer").get("/review/queue/").status_code == 403
+
+
+def test_a_foreign_session_404_reads_exactly_like_an_unknown_id(
+    tenant, other_tenant, make_session, browser_for
+):
+    import uuid
+
+    foreign = make_session(other_tenant)
+    client = browser_for(tenant, "viewer")
+    known = client.get(f"/review/sessions/{foreign.pk}/")
+    unknown = client.get(f"/review/sessions/{uuid.uuid4()}/")
+    assert known.status_code == unknown.status_code == 404
+    assert "No such session." in html(known) and "No such session." in html(unknown)
