@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from qa_app.pages import agent_governance, audit, calls, sessions, settings
+from qa_app.pages import agent_governance, agents, audit, calls, dashboard, sessions, settings
 
 app_name = "review"
 
@@ -46,4 +46,6 @@ urlpatterns = [
         agent_governance.finding_ack,
         name="finding-acknowledge",
     ),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("agents/<str:agent_key>/", agents.agent_compare, name="agent-compare"),
 ]

@@ -1,0 +1,660 @@
+"""QA figures for the dashboard and the prompt comparison: aggregate SQL over a session queryset.
+
+Every function takes a ``VoiceSession`` queryset that is already tenant-scoped and filtered (the
+pages build it from ``access.sessions()`` and the API's ``VoiceSessionFilterSet``, so a figure and
+the session list behind its link select the same rows). Each function runs a fixed number of
+queries (GROUP BY with conditional counts, window functions for examples and percentiles),
+however many sessions there are; Python only shapes the handful of aggregate rows that come back.
+
+Definitions, so a number on the page can be checked by hand:
+
+- reviewed: ``qa_state = reviewed``; passed: reviewed with the latest verdict ``pass``.
+- failure categories: the latest evaluation's categories (``SessionFailure``), counted in sessions;
+  their share is of the reviewed sessions.
+- weekly trend: by the ISO week (Monday 00:00 UTC) of the session's ``started_at``, the same
+  column the date range filters on, so a week's bar links to a ``started_after``/``started_before``
+  window of exactly that week.
+- tool-call failure rate: failed calls / calls of that function name; latency percentiles over the
+  calls with a recorded ``latency_ms``.
+- recurring failures: sessions whose latest verdict is ``fail`` or ``needs_work``, grouped by
+  failure category, and by the name of their failed tool calls; first and last seen are the
+  earliest and latest ``started_at`` of those sessions.
+
+Percentiles are continuous: the value at 0-based position ``p·(n-1)`` of the sorted latencies,
+interpolated linearly between the two nearest ranks (PostgreSQL's ``percentile_cont``, numpy's
+default "linear" method). PostgreSQL computes it in the aggregate; other databases (SQLite in
+development) use the fallback in ``_percentiles_by_rank``: the same definition, with the two
+ranks around each position picked in SQL by window functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db import connections
+from django.db.models import Aggregate, Count, F, FloatField, Max, Min, Q, QuerySet, Window
+from django.db.models.functions import RowNumber, TruncWeek
+
+from qa_app.models import SEVERITY_ORDER, Verdict
+from qa_app.statistics import Comparison, Rate, two_proportion_test, wilson
+from sessions_app.models import FunctionCall, FunctionCallStatus, QaState, SessionStatus, VoiceSession
+
+PERCENTILES = (0.5, 0.95)
+EXAMPLES = 3  # example sessions per recurring failure
+FAILING_VERDICTS = (Verdict.FAIL, Verdict.NEEDS_WORK)
+MAX_WEEKS = 104  # the trend shows at most two years of weeks (the most recent ones)
+
+
+def _flat(sessions: QuerySet[VoiceSession]) -> QuerySet[VoiceSession]:
+    """The sessions as a one-table queryset, so joining their failures or calls counts each once.
+
+    ``VoiceSessionFilterSet`` filters with EXISTS and plain columns, so its queryset is used as is
+    (one scan, one join). A queryset that already joins other tables, where a join could repeat a
+    session, is reduced to ``pk IN (subquery)`` first.
+    """
+    sessions = sessions.order_by()
+    query = sessions.query
+    joined = [alias for alias in list(query.alias_map)[1:] if query.alias_refcount.get(alias)]
+    if joined:
+        return VoiceSession.objects.filter(pk__in=sessions.values("pk")).order_by()
+    return sessions
+
+
+def week_start(value: dt.datetime | dt.date) -> dt.date:
+    """The Monday of the ISO week holding ``value`` (UTC)."""
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(dt.UTC).date()
+    return value - dt.timedelta(days=value.weekday())
+
+
+# --- overview -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Overview:
+    total: int
+    by_status: dict[str, int]  # every SessionStatus value, in declaration order
+    by_qa_state: dict[str, int]  # every QaState value
+    verdicts: dict[str, int]  # among reviewed sessions: pass, fail, needs_work
+    escalated: int
+    coverage: Rate  # reviewed of all sessions
+    pass_rate: Rate  # passed of reviewed
+    escalation_rate: Rate  # escalated of all sessions
+
+    @property
+    def reviewed(self) -> int:
+        return self.by_qa_state[QaState.REVIEWED]
+
+
+def overview(sessions: QuerySet[VoiceSession]) -> Overview:
+    """Counts by status, QA state and verdict, and escalations. One aggregate query."""
+    reviewed = Q(qa_state=QaState.REVIEWED)
+    counts = _flat(sessions).aggregate(
+        total=Count("pk"),
+        escalated=Count("pk", filter=Q(escalated=True)),
+        **{f"status_{value}": Count("pk", filter=Q(status=value)) for value in SessionStatus.values},
+        **{f"qa_{value}": Count("pk", filter=Q(qa_state=value)) for value in QaState.values},
+        **{f"verdict_{value}": Count("pk", filter=reviewed & Q(verdict=value)) for value in Verdict.values},
+    )
+    by_qa_state = {value: counts[f"qa_{value}"] for value in QaState.values}
+    verdicts = {value: counts[f"verdict_{value}"] for value in Verdict.values}
+    total, reviewed_count = counts["total"], by_qa_state[QaState.REVIEWED]
+    return Overview(
+        total=total,
+        by_status={value: counts[f"status_{value}"] for value in SessionStatus.values},
+        by_qa_state=by_qa_state,
+        verdicts=verdicts,
+        escalated=counts["escalated"],
+        coverage=wilson(reviewed_count, total),
+        pass_rate=wilson(verdicts[Verdict.PASS], reviewed_count),
+        escalation_rate=wilson(counts["escalated"], total),
+    )
+
+
+# --- failure categories -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CategoryCount:
+    name: str
+    label: str
+    severity: str  # critical / major / minor, or "" for a name no longer in the taxonomy
+    sessions: int  # sessions whose latest evaluation names the category
+    share: Rate  # of the reviewed sessions
+
+
+def _taxonomy(taxonomy: Iterable | None) -> dict[str, tuple[str, str]]:
+    return {category.name: (category.label, category.severity) for category in taxonomy or []}
+
+
+def _rank_key(name: str, count: int, severity: str) -> tuple:
+    return (-count, SEVERITY_ORDER.get(severity, len(SEVERITY_ORDER)), name)
+
+
+def _category_rows(sessions: QuerySet[VoiceSession]) -> list[dict]:
+    """Per category of the latest evaluations: all sessions, failing ones by verdict, first and last
+    seen among the failing. One GROUP BY over sessions joined to their ``SessionFailure`` rows (one
+    row per session and category: a unique constraint), so ``COUNT(*)`` counts sessions."""
+    failing = Q(qa_state=QaState.REVIEWED, verdict__in=FAILING_VERDICTS)
+    return list(
+        _flat(sessions)
+        .filter(failures__isnull=False)
+        .values(category=F("failures__category"))
+        .annotate(
+            sessions=Count("pk"),
+            fail=Count("pk", filter=Q(qa_state=QaState.REVIEWED, verdict=Verdict.FAIL)),
+            needs_work=Count("pk", filter=Q(qa_state=QaState.REVIEWED, verdict=Verdict.NEEDS_WORK)),
+            first=Min("started_at", filter=failing),
+            last=Max("started_at", filter=failing),
+        )
+        .order_by()
+    )
+
+
+def failure_categories(
+    sessions: QuerySet[VoiceSession],
+    *,
+    reviewed: int,
+    taxonomy: Iterable | None = None,
+    rows: list[dict] | None = None,
+) -> list[CategoryCount]:
+    """Failure categories of the sessions' latest evaluations, most frequent first. One query.
+
+    Ties rank the more severe category first, then by name. ``reviewed`` is the denominator of
+    each share (``overview(...).reviewed``); ``taxonomy`` supplies labels and severities.
+    """
+    labels = _taxonomy(taxonomy)
+    result = []
+    for row in _category_rows(sessions) if rows is None else rows:
+        label, severity = labels.get(row["category"], (row["category"], ""))
+        result.append(
+            CategoryCount(
+                name=row["category"],
+                label=label,
+                severity=severity,
+                sessions=row["sessions"],
+                share=wilson(row["sessions"], reviewed),
+            )
+        )
+    return sorted(result, key=lambda item: _rank_key(item.name, item.sessions, item.severity))
+
+
+@dataclass(frozen=True)
+class FailureTrend:
+    weeks: list[dt.date]  # Mondays, oldest first, with no gaps
+    counts: dict[str, dict[dt.date, int]] = field(default_factory=dict)  # category -> week -> sessions
+
+    def series(self, category: str) -> list[tuple[dt.date, int]]:
+        by_week = self.counts.get(category, {})
+        return [(week, by_week.get(week, 0)) for week in self.weeks]
+
+    @property
+    def peak(self) -> int:
+        return max((count for by_week in self.counts.values() for count in by_week.values()), default=0)
+
+
+def failure_trend(
+    sessions: QuerySet[VoiceSession], *, start: dt.datetime | None = None, end: dt.datetime | None = None
+) -> FailureTrend:
+    """Sessions per failure category per ISO week of ``started_at``. One query.
+
+    The weeks run from the week of ``start`` (else the first week with a failure) to the week
+    before ``end`` (exclusive, like ``started_before``; else the last week with a failure).
+    """
+    rows = (
+        _flat(sessions)
+        .filter(failures__isnull=False)
+        .annotate(week=TruncWeek("started_at"))
+        .values("week", category=F("failures__category"))
+        .annotate(sessions=Count("pk"))
+        .order_by()
+    )
+    counts: dict[str, dict[dt.date, int]] = {}
+    for row in rows:
+        counts.setdefault(row["category"], {})[week_start(row["week"])] = row["sessions"]
+    seen = [week for by_week in counts.values() for week in by_week]
+    first = week_start(start) if start else min(seen, default=None)
+    last = week_start(end - dt.timedelta(microseconds=1)) if end else max(seen, default=None)
+    weeks: list[dt.date] = []
+    if first and last and first <= last:
+        first = max(first, last - dt.timedelta(weeks=MAX_WEEKS - 1))
+        weeks = [first + dt.timedelta(weeks=n) for n in range((last - first).days // 7 + 1)]
+    return FailureTrend(weeks=weeks, counts=counts)
+
+
+# --- tools --------------------------------------------------------------------------------------
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's ``percentile_cont(ARRAY[p, …]) WITHIN GROUP (ORDER BY expr)``: one sort per group
+    for all the percentiles, returned as an array in the order given."""
+
+    function = "percentile_cont"
+    template = (
+        "%(function)s(ARRAY[%(percentiles)s]::double precision[]) WITHIN GROUP (ORDER BY %(expressions)s)"
+    )
+    allow_distinct = False
+
+    def __init__(self, expression, percentiles: Sequence[float], **extra):
+        if not percentiles or not all(0 <= p <= 1 for p in percentiles):
+            raise ValueError("percentiles must be between 0 and 1")
+        from django.contrib.postgres.fields import ArrayField
+
+        super().__init__(
+            expression,
+            percentiles=", ".join(repr(float(p)) for p in percentiles),
+            output_field=ArrayField(FloatField()),
+            **extra,
+        )
+
+
+@dataclass(frozen=True)
+class ToolStats:
+    name: str
+    calls: int
+    failed_calls: int
+    sessions: int  # sessions that called the tool
+    failed_sessions: int  # sessions with at least one failed call of it
+    latency_samples: int  # calls with a recorded latency
+    p50_ms: float | None
+    p95_ms: float | None
+
+    @property
+    def failure_rate(self) -> Rate:
+        """Failed calls of all calls (the tool-call failure rate)."""
+        return wilson(self.failed_calls, self.calls)
+
+    @property
+    def session_failure_rate(self) -> Rate:
+        """Sessions with a failed call of the tool, of the sessions that called it."""
+        return wilson(self.failed_sessions, self.sessions)
+
+
+def _interpolate(ranked: dict[int, float], n: int, p: float) -> float | None:
+    """The continuous percentile from the values at 0-based ranks (only those around p*(n-1) needed)."""
+    if n <= 0:
+        return None
+    position = p * (n - 1)
+    low, high = math.floor(position), math.ceil(position)
+    if low not in ranked or high not in ranked:
+        return None
+    return ranked[low] + (ranked[high] - ranked[low]) * (position - low)
+
+
+def _percentiles_by_rank(calls: QuerySet[FunctionCall]) -> dict[str, dict[float, float | None]]:
+    """The SQLite (any non-PostgreSQL) fallback for ``percentile_cont``. One query.
+
+    Window functions number each name's latencies in order (``ROW_NUMBER``) and count them
+    (``COUNT(*) OVER``); the outer WHERE keeps only the rows whose 0-based rank lies within one of
+    a wanted position ``p*(n-1)``, i.e. its floor and ceiling: at most two rows per name and
+    percentile reach Python, which interpolates between them exactly as ``percentile_cont`` does.
+    """
+    ranked = calls.filter(latency_ms__isnull=False).annotate(
+        rank=Window(RowNumber(), partition_by=[F("name")], order_by=[F("latency_ms").asc(), F("pk").asc()]),
+        samples=Window(Count("pk"), partition_by=[F("name")]),
+    )
+    near = Q()
+    for p in PERCENTILES:
+        # 1-based rank r is 0-based rank r - 1; keep |(r - 1) - p*(n - 1)| < 1.
+        position = (F("samples") - 1) * p
+        near |= Q(rank__gt=position, rank__lt=position + 2)
+    values: dict[str, dict[int, float]] = {}
+    samples: dict[str, int] = {}
+    for name, rank, count, latency in ranked.filter(near).values_list(
+        "name", "rank", "samples", "latency_ms"
+    ):
+        values.setdefault(name, {})[rank - 1] = float(latency)
+        samples[name] = count
+    return {name: {p: _interpolate(values[name], samples[name], p) for p in PERCENTILES} for name in values}
+
+
+def tool_stats(sessions: QuerySet[VoiceSession], *, percentiles: bool = True) -> list[ToolStats]:
+    """Per function name: calls, failures (in calls and in sessions) and latency p50/p95.
+
+    Most failed calls first, then most calls, then name. One GROUP BY query on PostgreSQL, with
+    ``percentile_cont`` in it; elsewhere a second query computes the percentiles by rank.
+    """
+    calls = FunctionCall.objects.filter(session_id__in=_flat(sessions).values("pk"))
+    failed = Q(status=FunctionCallStatus.FAILED)
+    aggregates = {
+        "calls": Count("pk"),
+        "failed_calls": Count("pk", filter=failed),
+        "sessions": Count("session_id", distinct=True),
+        "failed_sessions": Count("session_id", distinct=True, filter=failed),
+        "latency_samples": Count("latency_ms"),
+    }
+    postgres = connections[calls.db].vendor == "postgresql"
+    if percentiles and postgres:
+        aggregates["latency"] = PercentileCont("latency_ms", PERCENTILES)
+    rows = list(calls.values("name").annotate(**aggregates).order_by())
+    if not percentiles:
+        latencies: dict[str, dict[float, float | None]] = {}
+    elif postgres:
+        latencies = {row["name"]: dict(zip(PERCENTILES, row["latency"] or (), strict=False)) for row in rows}
+    else:
+        latencies = _percentiles_by_rank(calls)
+    result = [
+        ToolStats(
+            name=row["name"],
+            calls=row["calls"],
+            failed_calls=row["failed_calls"],
+            sessions=row["sessions"],
+            failed_sessions=row["failed_sessions"],
+            latency_samples=row["latency_samples"],
+            p50_ms=latencies.get(row["name"], {}).get(0.5),
+            p95_ms=latencies.get(row["name"], {}).get(0.95),
+        )
+        for row in rows
+    ]
+    return sorted(result, key=lambda item: (-item.failed_calls, -item.calls, item.name))
+
+
+# --- recurring failures -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Example:
+    session_id: object
+    started_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Recurring:
+    key: str  # the failure category, or the tool name
+    label: str
+    severity: str  # categories only ("" for tools)
+    fail_sessions: int  # sessions whose latest verdict is fail
+    needs_work_sessions: int  # ... needs_work
+    failed_calls: int | None  # tools only: failed calls in those sessions
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    examples: list[Example]  # the most recent sessions, at most EXAMPLES
+
+    @property
+    def sessions(self) -> int:
+        return self.fail_sessions + self.needs_work_sessions
+
+
+def _examples(rows: QuerySet, key: str) -> dict[str, list[Example]]:
+    """The EXAMPLES most recent sessions per ``key``, picked in SQL by ``ROW_NUMBER``. One query.
+
+    ``rows`` yields one row per (key, session) with ``example_session`` and ``started`` values.
+    """
+    ranked = rows.annotate(
+        example_rank=Window(
+            RowNumber(), partition_by=[F(key)], order_by=[F("started").desc(), F("example_session").asc()]
+        )
+    ).filter(example_rank__lte=EXAMPLES)
+    found: dict[str, list[tuple]] = {}
+    for row in ranked:
+        example = Example(row["example_session"], row["started"])
+        found.setdefault(row[key], []).append((row["example_rank"], example))
+    return {
+        name: [example for _, example in sorted(items, key=lambda item: item[0])]
+        for name, items in found.items()
+    }
+
+
+def _order(item: Recurring) -> tuple:
+    return (-item.sessions, SEVERITY_ORDER.get(item.severity, len(SEVERITY_ORDER)), item.key)
+
+
+def recurring_failures(
+    sessions: QuerySet[VoiceSession],
+    *,
+    taxonomy: Iterable | None = None,
+    category_rows: list[dict] | None = None,
+) -> tuple[list[Recurring], list[Recurring]]:
+    """Failed and needs-work sessions grouped by failure category, and by failed tool name.
+
+    Returns (by category, by tool), most sessions first. Four queries: a GROUP BY and an example
+    pick (``ROW_NUMBER() OVER (PARTITION BY key ORDER BY started_at DESC)``) for each grouping
+    (three when ``category_rows``, from ``_category_rows``, are passed in).
+    """
+    failing = _flat(sessions).filter(qa_state=QaState.REVIEWED, verdict__in=FAILING_VERDICTS)
+    labels = _taxonomy(taxonomy)
+
+    category_examples = _examples(
+        failing.filter(failures__isnull=False).values(
+            category=F("failures__category"), example_session=F("pk"), started=F("started_at")
+        ),
+        "category",
+    )
+    by_category = []
+    for row in _category_rows(sessions) if category_rows is None else category_rows:
+        if not row["fail"] and not row["needs_work"]:
+            continue  # named only on passing reviews: not a failure
+        label, severity = labels.get(row["category"], (row["category"], ""))
+        by_category.append(
+            Recurring(
+                key=row["category"],
+                label=label,
+                severity=severity,
+                fail_sessions=row["fail"],
+                needs_work_sessions=row["needs_work"],
+                failed_calls=None,
+                first_seen=row["first"],
+                last_seen=row["last"],
+                examples=category_examples.get(row["category"], []),
+            )
+        )
+
+    # Failed calls of failing sessions: a small set, so COUNT(DISTINCT) is cheap here.
+    failed_calls = FunctionCall.objects.filter(
+        session_id__in=failing.values("pk"), status=FunctionCallStatus.FAILED
+    )
+    fail, needs_work = Q(session__verdict=Verdict.FAIL), Q(session__verdict=Verdict.NEEDS_WORK)
+    tool_rows = (
+        failed_calls.values("name")
+        .annotate(
+            calls=Count("pk"),
+            fail=Count("session_id", distinct=True, filter=fail),
+            needs_work=Count("session_id", distinct=True, filter=needs_work),
+            first=Min("session__started_at"),
+            last=Max("session__started_at"),
+        )
+        .order_by()
+    )
+    # One row per (tool, session) first, so a session with two failed calls is one example.
+    tool_examples = _examples(
+        failed_calls.values("name", example_session=F("session_id"))
+        .annotate(started=Max("session__started_at"))
+        .order_by(),
+        "name",
+    )
+    by_tool = [
+        Recurring(
+            key=row["name"],
+            label=row["name"],
+            severity="",
+            fail_sessions=row["fail"],
+            needs_work_sessions=row["needs_work"],
+            failed_calls=row["calls"],
+            first_seen=row["first"],
+            last_seen=row["last"],
+            examples=tool_examples.get(row["name"], []),
+        )
+        for row in tool_rows
+    ]
+    return sorted(by_category, key=_order), sorted(by_tool, key=_order)
+
+
+# --- the dashboard ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    overview: Overview
+    categories: list[CategoryCount]
+    trend: FailureTrend
+    tools: list[ToolStats]
+    recurring_categories: list[Recurring]
+    recurring_tools: list[Recurring]
+
+
+def dashboard(
+    sessions: QuerySet[VoiceSession],
+    *,
+    taxonomy: Iterable | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+) -> Dashboard:
+    """Every dashboard figure in 7 queries on PostgreSQL (8 elsewhere), whatever the data size.
+
+    overview 1, failure categories 1 (shared with recurring failures), weekly trend 1, tools 1
+    (2 without ``percentile_cont``), recurring failures 3 (category examples; tool counts and
+    examples).
+    """
+    summary = overview(sessions)
+    category_rows = _category_rows(sessions)
+    by_category, by_tool = recurring_failures(sessions, taxonomy=taxonomy, category_rows=category_rows)
+    return Dashboard(
+        overview=summary,
+        categories=failure_categories(
+            sessions, reviewed=summary.reviewed, taxonomy=taxonomy, rows=category_rows
+        ),
+        trend=failure_trend(sessions, start=start, end=end),
+        tools=tool_stats(sessions),
+        recurring_categories=by_category,
+        recurring_tools=by_tool,
+    )
+
+
+# --- comparing two versions ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Side:
+    overview: Overview
+    categories: dict[str, CategoryCount]
+    tools: dict[str, ToolStats]
+
+
+def empty_side() -> Side:
+    """A side with no sessions (the missing half when an agent has one version only). No query."""
+    return Side(overview=overview(VoiceSession.objects.none()), categories={}, tools={})
+
+
+def side(sessions: QuerySet[VoiceSession], *, taxonomy: Iterable | None = None) -> Side:
+    """One side of a comparison (no latency percentiles): 3 queries."""
+    summary = overview(sessions)
+    return Side(
+        overview=summary,
+        categories={
+            item.name: item
+            for item in failure_categories(sessions, reviewed=summary.reviewed, taxonomy=taxonomy)
+        },
+        tools={item.name: item for item in tool_stats(sessions, percentiles=False)},
+    )
+
+
+@dataclass(frozen=True)
+class Row:
+    """One compared figure: each side's rate, the sessions behind its numerator and denominator."""
+
+    key: str
+    label: str
+    group: str  # "summary", "category" or "tool"
+    a: Rate
+    b: Rate
+    numerator: dict[str, str]  # list filters (on top of each side's) selecting the counted sessions
+    denominator: dict[str, str]  # list filters selecting the trials
+    higher_is_better: bool
+    severity: str = ""
+
+    @property
+    def test(self) -> Comparison:
+        return two_proportion_test(self.a, self.b)
+
+    @property
+    def small_sample(self) -> bool:
+        return self.a.small_sample or self.b.small_sample
+
+
+def compare(a: Side, b: Side, *, taxonomy: Iterable | None = None) -> list[Row]:
+    """The rows of a side-by-side comparison, in reading order. Pure: no queries.
+
+    Rates are per session, so every numerator and denominator is a set of sessions the list can
+    show: pass rate (passed / reviewed), review coverage (reviewed / sessions), escalation rate
+    (escalated / sessions), each failure category (sessions naming it / reviewed), and each tool's
+    failure rate (sessions with a failed call of it / sessions that called it).
+    """
+    reviewed = {"qa_state": QaState.REVIEWED}
+    rows = [
+        Row(
+            "pass_rate",
+            "Pass rate",
+            "summary",
+            a.overview.pass_rate,
+            b.overview.pass_rate,
+            {**reviewed, "verdict": Verdict.PASS},
+            reviewed,
+            True,
+        ),
+        Row(
+            "coverage",
+            "Review coverage",
+            "summary",
+            a.overview.coverage,
+            b.overview.coverage,
+            reviewed,
+            {},
+            True,
+        ),
+        Row(
+            "escalation_rate",
+            "Escalation rate",
+            "summary",
+            a.overview.escalation_rate,
+            b.overview.escalation_rate,
+            {"escalated": "true"},
+            {},
+            False,
+        ),
+    ]
+    labels = _taxonomy(taxonomy)
+    names = set(a.categories) | set(b.categories)
+    order = {category.name: position for position, category in enumerate(taxonomy or [])}
+    for name in sorted(names, key=lambda name: (order.get(name, len(order)), name)):
+        label, severity = labels.get(name, (name, ""))
+        rows.append(
+            Row(
+                name,
+                label,
+                "category",
+                wilson(a.categories[name].sessions if name in a.categories else 0, a.overview.reviewed),
+                wilson(b.categories[name].sessions if name in b.categories else 0, b.overview.reviewed),
+                {"failure_category": name},
+                reviewed,
+                False,
+                severity,
+            )
+        )
+    for name in sorted(set(a.tools) | set(b.tools)):
+        rows.append(
+            Row(
+                name,
+                name,
+                "tool",
+                a.tools[name].session_failure_rate if name in a.tools else wilson(0, 0),
+                b.tools[name].session_failure_rate if name in b.tools else wilson(0, 0),
+                {"tool": name, "tool_status": FunctionCallStatus.FAILED},
+                {"tool": name},
+                False,
+            )
+        )
+    return rows
+
+
+def recent_values(sessions: QuerySet[VoiceSession], by: str, limit: int = 50) -> Sequence[str]:
+    """The distinct values of ``by`` (prompt_version or model_name), most recently seen first. One query."""
+    return list(
+        sessions.order_by()
+        .values(by)
+        .annotate(last=Max("started_at"))
+        .order_by("-last", by)
+        .values_list(by, flat=True)[:limit]
+    )
