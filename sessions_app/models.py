@@ -15,6 +15,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 # The text-search configuration of the session search vector (PostgreSQL).
 SEARCH_CONFIG = "english"
 
+
 def default_failure_taxonomy() -> list[str]:
     """Referenced by migration 0001 only: the taxonomy now lives in ``qa_app.FailureCategory``."""
     return ["other"]
