@@ -123,6 +123,10 @@ class VoiceSessionFilterSet(filters.FilterSet):
         help_text="open: sessions with unacknowledged tool-boundary findings; any: with findings at all.",
         error_messages=_choice_error("finding", FINDING_CHOICES),
     )
+    finding_tool = filters.CharFilter(
+        method="filter_finding_tool",
+        help_text="Sessions with a tool-boundary finding on this tool (with finding=open: open ones only).",
+    )
     tool = filters.CharFilter(method="filter_tool", help_text="Sessions that called this function (by name).")
     tool_status = filters.ChoiceFilter(
         choices=FunctionCallStatus.choices,
@@ -149,6 +153,7 @@ class VoiceSessionFilterSet(filters.FilterSet):
             "verdict",
             "failure_category",
             "finding",
+            "finding_tool",
             "tool",
             "tool_status",
         ]
@@ -165,7 +170,13 @@ class VoiceSessionFilterSet(filters.FilterSet):
         return selectors.sessions_with_failure(queryset, value.strip())
 
     def filter_finding(self, queryset, name, value):
-        return selectors.sessions_with_findings(queryset, open_only=value == "open")
+        tool = self.form.cleaned_data.get("finding_tool") or None
+        return selectors.sessions_with_findings(queryset, open_only=value == "open", tool=tool)
+
+    def filter_finding_tool(self, queryset, name, value):
+        if self.form.cleaned_data.get("finding"):
+            return queryset  # applied together with finding
+        return selectors.sessions_with_findings(queryset, open_only=False, tool=value)
 
     def filter_tool(self, queryset, name, value):
         status = self.form.cleaned_data.get("tool_status") or None

@@ -43,9 +43,14 @@ def sessions_with_failure(queryset: QuerySet[VoiceSession], category: str) -> Qu
     return queryset.filter(Exists(failed))
 
 
-def sessions_with_findings(queryset: QuerySet[VoiceSession], *, open_only: bool) -> QuerySet[VoiceSession]:
-    """Sessions with tool-boundary findings against their agent's contract (open ones, or any)."""
+def sessions_with_findings(
+    queryset: QuerySet[VoiceSession], *, open_only: bool, tool: str | None = None
+) -> QuerySet[VoiceSession]:
+    """Sessions with tool-boundary findings against their agent's contract (open ones, or any),
+    optionally only findings on one tool."""
     findings = ContractFinding.objects.filter(tenant_id=OuterRef("tenant_id"), session_id=OuterRef("pk"))
+    if tool:
+        findings = findings.filter(tool_name=tool)
     if open_only:
         findings = findings.filter(acknowledged_at__isnull=True)
     return queryset.filter(Exists(findings))

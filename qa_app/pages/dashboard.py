@@ -353,6 +353,22 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "rows": _recurring(figures.recurring_tools, scope, "tool"),
             },
         ],
+        "findings": [
+            {
+                "item": item,
+                "open_url": list_url(scope, finding="open", finding_tool=item.tool),
+                "all_url": list_url(scope, finding="any", finding_tool=item.tool),
+                "examples": [
+                    {
+                        "short": str(example.session_id)[:8],
+                        "started_at": example.started_at,
+                        "url": reverse("review:session-detail", args=[example.session_id]),
+                    }
+                    for example in item.examples
+                ],
+            }
+            for item in figures.findings
+        ],
         "agents": agent_keys(review.tenant),
         "agent_key": agent_key,
         "versions": _agent_versions(review, agent_key),

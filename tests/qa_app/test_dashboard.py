@@ -296,7 +296,7 @@ def test_query_count_is_constant(tenant, data, make_session, reviewer):
         evaluation_record(
             session=session, actor=reviewer, verdict="needs_work", failure_categories=["asr_error", "other"]
         )
-    assert count() == small == (7 if connection.vendor == "postgresql" else 8)
+    assert count() == small == (9 if connection.vendor == "postgresql" else 10)
 
 
 # --- the page -----------------------------------------------------------------------------------
@@ -481,3 +481,33 @@ def test_a_queryset_joining_calls_counts_each_session_once(tenant, data):
     assert [(item.name, item.sessions) for item in ranked] == [("hallucination", 3), ("wrong_tool", 1)]
     tools = {item.name: item for item in analytics.tool_stats(joined)}
     assert (tools["lookup_order"].calls, tools["lookup_order"].sessions) == (5, 4)
+
+
+def test_boundary_findings_are_counted_by_tool_and_link_to_exactly_those_sessions(tenant, make_session, api):
+    from qa_app.contracts import contract_save, finding_acknowledge
+    from qa_app.models import ContractFinding
+    from sessions_app.actors import SYSTEM
+
+    contract_save(tenant=tenant, agent_key="billing-agent", allowed_tools=["lookup_order"], actor=SYSTEM)
+    day = dt.datetime(2026, 11, 10, tzinfo=dt.UTC)
+    first = make_session(tenant, started_at=day, function_calls=[call(0, "delete_account", "succeeded", 5)])
+    second = make_session(
+        tenant,
+        started_at=day + dt.timedelta(hours=1),
+        function_calls=[call(0, "delete_account", "succeeded", 5), call(1, "wipe_disk", "failed", 9)],
+    )
+    make_session(tenant, started_at=day, function_calls=[call(0, "lookup_order", "succeeded", 5)])
+    finding_acknowledge(
+        finding=ContractFinding.objects.get(session=first, tool_name="delete_account"),
+        actor=SYSTEM,
+        note="ok",
+    )
+    rows = {row.tool: row for row in analytics.boundary_findings(scoped(tenant))}
+    assert set(rows) == {"delete_account", "wipe_disk"}
+    assert (rows["delete_account"].sessions, rows["delete_account"].open_sessions) == (2, 1)
+    assert rows["delete_account"].not_allowed == 2 and rows["delete_account"].args_invalid == 0
+    assert [example.session_id for example in rows["delete_account"].examples] == [second.pk]
+    listed = api.get("/api/v1/voice-sessions?finding=open&finding_tool=delete_account").json()["data"]
+    assert [row["id"] for row in listed] == [str(second.pk)]
+    listed = api.get("/api/v1/voice-sessions?finding=any&finding_tool=delete_account").json()["data"]
+    assert {row["id"] for row in listed} == {str(first.pk), str(second.pk)}
