@@ -9,6 +9,7 @@ app_name = "review"
 urlpatterns = [
     path("", sessions.session_list, name="session-list"),
     path("queue/", sessions.queue, name="queue"),
+    path("export/", sessions.session_export, name="session-export"),
     path("sessions/<uuid:session_id>/", sessions.session_detail, name="session-detail"),
     path("sessions/<uuid:session_id>/reveal/", sessions.session_reveal, name="session-reveal"),
     path("sessions/<uuid:session_id>/tags/", sessions.tag_add, name="tag-add"),

@@ -11,9 +11,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from qa_app.audit import AuditAction, audit_record
@@ -29,6 +30,9 @@ from qa_app.services import (
     session_tag_add,
     session_tag_remove,
 )
+from sessions_app.export import CONTENT_TYPES as EXPORT_CONTENT_TYPES
+from sessions_app.export import FORMATS as EXPORT_FORMATS
+from sessions_app.export import sessions_export
 from sessions_app.filters import BOOLEAN_CHOICES, STATUS_CHOICES, VERDICT_CHOICES, VoiceSessionFilterSet
 from sessions_app.models import CallLog, QaState, VoiceSession
 from sessions_app.presentation import session_columns, session_documents
@@ -212,6 +216,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
         "date_after": params.get("started_after", "")[:10],
         "date_before": params.get("started_before", "")[:10],
         "filtered": bool(params),
+        "can_export": review.access.has("export_sessions"),
     }
     return render(request, "review/session_list.html", context, status=400 if context["errors"] else 200)
 
@@ -440,3 +445,38 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# --- export --------------------------------------------------------------------------------------
+
+
+@review_page
+@require_POST
+def session_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The filtered list as CSV or JSON Lines, redacted, through the audited export service.
+
+    A POST, so a prefetch or a crawler can't trigger an audited export; raw exports stay with the
+    API's ``sessions:read_raw`` keys and the command line.
+    """
+    review = review_access(request)
+    require(review.access, "export_sessions")
+    export_format = request.POST.get("format", "csv")
+    params = QueryDict(request.POST.get("list_query", ""))
+    queryset, filterset = filtered_sessions(review, params)
+    if filterset.errors:
+        raise Http404("Fix the filters first.")
+    chunks = sessions_export(
+        tenant=review.tenant,
+        actor=actor_for(request),
+        queryset=queryset,
+        raw=False,
+        export_format=export_format if export_format in EXPORT_FORMATS else "csv",
+        filters={name: values for name, values in params.lists()},
+    )
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    extension = export_format if export_format in EXPORT_FORMATS else "csv"
+    response = StreamingHttpResponse(chunks, content_type=EXPORT_CONTENT_TYPES[extension])
+    response["Content-Disposition"] = (
+        f'attachment; filename="voice-sessions-{review.tenant.slug}-{stamp}.{extension}"'
+    )
+    return response

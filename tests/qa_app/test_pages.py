@@ -546,3 +546,31 @@ def test_a_foreign_session_404_reads_exactly_like_an_unknown_id(
     unknown = client.get(f"/review/sessions/{uuid.uuid4()}/")
     assert known.status_code == unknown.status_code == 404
     assert "No such session." in html(known) and "No such session." in html(unknown)
+
+
+def test_admin_exports_the_filtered_list_redacted_and_audited(tenant, make_session, browser_for):
+    failed = make_session(tenant, status="failed")
+    make_session(tenant, status="completed")
+    admin = browser_for(tenant, "admin")
+    assert "Export 2" in html(admin.get("/review/"))
+    response = admin.post("/review/export/", {"format": "csv", "list_query": "status=failed"})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    body = b"".join(response.streaming_content).decode()
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert [row["id"] for row in rows] == [str(failed.pk)]
+    assert "+14155550123" not in body and "[PHONE]" in body
+    event = AuditEvent.objects.get(action="sessions.exported")
+    assert event.details["filters"] == {"status": ["failed"]} and event.details["raw"] is False
+
+
+@pytest.mark.parametrize("role", ["viewer", "analyst"])
+def test_export_needs_the_export_permission(tenant, make_session, browser_for, role):
+    make_session(tenant)
+    client = browser_for(tenant, role)
+    assert "Export" not in html(client.get("/review/")).split('<form class="filter-bar"')[0]
+    assert client.post("/review/export/", {"format": "csv"}).status_code == 403
+    assert not AuditEvent.objects.filter(action="sessions.exported").exists()
+    assert client.get("/review/export/").status_code == 405
