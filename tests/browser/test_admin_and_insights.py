@@ -421,3 +421,35 @@ def test_insight_pages_render_on_desktop_and_phone_and_dashboard_numbers_match_t
     assert overflow == {}, f"pages wider than a 390 px phone: {overflow}"
     if missing:
         pytest.skip(f"not landed yet (404): {', '.join(missing)}")
+
+
+@pytest.mark.browser
+def test_from_the_call_log_a_pasted_call_sid_reaches_the_session(
+    live_server, page, login, browser_log, tenant, make_user, make_session
+):
+    """The QA workflow of issue 6: start from the call, end on what the agent did."""
+    make_user("ana", tenant, "analyst")
+    session = make_session(tenant, summary="Caller disputed a charge on order 58213")
+    make_session(tenant, summary="Some other call")
+    for status, sequence in (("ringing", 0), ("completed", 1)):
+        call_callback_record(
+            tenant=tenant, kind="call_status", params=_call_params(session.call_sid, status, sequence)
+        )
+    call_callback_record(
+        tenant=tenant, kind="call_status", params=_call_params("CA" + "e" * 32, "no-answer", 0)
+    )
+    login(page, "ana")
+    page.goto(f"{live_server.url}/review/calls/")
+    assert page.locator("table.calls tbody tr").count() == 2
+    search = page.get_by_placeholder("Paste a CallSid (CA…) to open that call")
+    search.fill(session.call_sid)
+    search.press("Enter")
+    page.wait_for_url(re.compile(r".*/review/calls/[^/]+/$"))
+    assert session.call_sid in page.locator("main").inner_text()
+    events = page.get_by_test_id("call-events").locator("tbody tr")
+    assert events.count() == 2
+    page.get_by_test_id("call-sessions").get_by_role("link").first.click()
+    page.wait_for_url(f"**/review/sessions/{session.pk}/**")
+    assert "Caller disputed a charge on order 58213" in page.locator("main").inner_text()
+    assert session.call_sid in page.locator("main").inner_text()
+    assert_clean(page, browser_log)
