@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 
 from django import forms
+from django.http import QueryDict
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
@@ -73,7 +75,38 @@ class AllTagsFilter(filters.Filter):
         return queryset
 
 
-class VoiceSessionFilterSet(filters.FilterSet):
+class FastFilterSet(filters.FilterSet):
+    """A FilterSet that is cheap to build on every request.
+
+    django-filter deep-copies every filter and builds a new form class per request (several
+    milliseconds for twenty filters, a fifth of a list request). Filters here hold no
+    per-request state beyond ``parent`` and ``model``, so a shallow copy does, and the form class
+    is built once per FilterSet class: Django forms deep-copy their fields per instance anyway.
+    """
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        self.is_bound = data is not None
+        self.data = data if data is not None else QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {name: copy.copy(filter_) for name, filter_ in self.base_filters.items()}
+        for filter_ in self.filters.values():
+            filter_.model = queryset.model
+            filter_.parent = self
+            if filter_.method is not None:
+                filter_.method = filter_.method  # rebinds its FilterMethod to this copy
+
+    def get_form_class(self):
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
+
+
+class VoiceSessionFilterSet(FastFilterSet):
     status = filters.ChoiceFilter(
         choices=STATUS_CHOICES,
         method="filter_status",
@@ -192,7 +225,7 @@ class VoiceSessionFilterSet(filters.FilterSet):
         return selectors.sessions_matching_text(queryset, value) if value else queryset
 
 
-class CallLogFilterSet(filters.FilterSet):
+class CallLogFilterSet(FastFilterSet):
     """Call log filters, shared by GET /api/v1/call-logs and the calls page."""
 
     status = filters.CharFilter(help_text="Twilio CallStatus: queued, ringing, in-progress, completed, …")

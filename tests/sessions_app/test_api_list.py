@@ -253,3 +253,21 @@ def test_verdict_prompt_version_and_tool_filters(api, tenant, make_session):
     assert ids(api.get(URL, {"tool": "lookup_order", "tool_status": "failed"})) == []
     assert ids(api.get(URL, {"tool_status": "failed"})) == [str(failed_tool.pk)]
     assert api.get(URL, {"verdict": "great"}).json()["error"]["param"] == "verdict"
+
+
+def test_filtersets_built_per_request_share_no_state(tenant, make_session):
+    """FastFilterSet copies filters shallowly and caches its form class: two live filtersets must
+    still filter independently, and the class-level filters stay unbound."""
+    from sessions_app.filters import VoiceSessionFilterSet
+    from sessions_app.selectors import sessions_for
+
+    failed = make_session(tenant, status="failed", agent_key="a1")
+    done = make_session(tenant, status="completed", agent_key="a2")
+    first = VoiceSessionFilterSet({"status": "failed"}, queryset=sessions_for(tenant=tenant))
+    second = VoiceSessionFilterSet(
+        {"tool": "lookup_order", "agent_key": "a2"}, queryset=sessions_for(tenant=tenant)
+    )
+    assert list(second.qs) == [done] and list(first.qs) == [failed]
+    assert all(getattr(f, "parent", None) is None for f in VoiceSessionFilterSet.base_filters.values())
+    assert not VoiceSessionFilterSet({"status": "nope"}, queryset=sessions_for(tenant=tenant)).is_valid()
+    assert first.is_valid()
