@@ -207,7 +207,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Session lists count exactly up to this many rows; beyond it PostgreSQL's estimate is used.
-API_EXACT_COUNT_THRESHOLD = env_int("API_EXACT_COUNT_THRESHOLD", 10_000)
+API_EXACT_COUNT_THRESHOLD = env_int("API_EXACT_COUNT_THRESHOLD", 1_000)
 
 # Twilio webhooks: the public base URL Twilio calls (signatures cover the full URL), and a
 # per-tenant limit of callbacks per minute.

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
@@ -83,7 +84,10 @@ def sessions_matching_text(queryset: QuerySet[VoiceSession], text: str) -> Query
 
 def _planner_rows(queryset) -> int:
     """PostgreSQL's estimate of the query's row count: one EXPLAIN, no rows read."""
-    sql, params = queryset.query.sql_with_params()
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # a filter that can match nothing (e.g. an invalid one, or .none())
+        return 0
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]

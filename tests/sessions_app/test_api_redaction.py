@@ -95,6 +95,6 @@ def test_redact_on_ingest_never_stores_raw_text(tenant):
     )
     session = session_upsert(tenant=tenant, data=payload).session
     stored = VoiceSession.objects.filter(pk=session.pk).values().get()
-    assert "415" not in str(stored) and "jane.doe" not in str(stored)
+    assert "555-0132" not in str(stored) and "5550123" not in str(stored) and "jane.doe" not in str(stored)
     assert "jane.doe" not in str(list(TranscriptTurn.objects.values()))
     assert "4155550123" not in str(list(FunctionCall.objects.values()))
