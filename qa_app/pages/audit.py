@@ -5,17 +5,15 @@ from __future__ import annotations
 import json
 import uuid
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
 from qa_app.audit import AuditAction
 from qa_app.filters import AuditEventFilterSet
-from qa_app.pages.base import require, review_access, review_page
-from qa_app.pages.sessions import MAX_PAGE_SIZE, PAGE_SIZE, _int_param, filter_params
+from qa_app.pages.base import hidden_params, page_window, require, review_access, review_page
+from qa_app.pages.sessions import filter_params
 from qa_app.selectors import audit_events_for
-from sessions_app.selectors import sessions_count
 
 ACTIONS = sorted(value for name, value in vars(AuditAction).items() if name.isupper())
 # Filters with a control of their own in the filter bar; any other filter rides along hidden.
@@ -46,13 +44,11 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     events = audit_events_for(tenant=review.tenant)
     filterset = AuditEventFilterSet(params, queryset=events)
     queryset = filterset.qs if filterset.is_valid() else events.none()
-    limit = _int_param(request, "limit", PAGE_SIZE, MAX_PAGE_SIZE) or PAGE_SIZE
-    offset = _int_param(request, "offset", 0, 10_000_000)
-    count, exact = sessions_count(queryset, exact_threshold=settings.API_EXACT_COUNT_THRESHOLD)
-    page = list(
+    window = page_window(request, queryset, params)
+    page = window.rows(
         queryset.values_list(
             "id", "created_at", "actor_label", "action", "target_type", "target_id", "details", named=True
-        )[offset : offset + limit]
+        )
     )
     rows = [
         {
@@ -63,13 +59,6 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         for row in page
     ]
 
-    def page_url(new_offset: int) -> str:
-        page_params = params.copy()
-        page_params["offset"] = new_offset
-        if limit != PAGE_SIZE:
-            page_params["limit"] = limit
-        return f"?{page_params.urlencode()}"
-
     errors = filterset.errors if not filterset.is_valid() else {}
     context = {
         "review": review,
@@ -77,16 +66,9 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         "params": params,
         "errors": errors,
         "events": rows,
-        "count": count,
-        "count_exact": exact,
-        "first": offset + 1 if page else 0,
-        "last": offset + len(page),
-        "previous_url": page_url(max(offset - limit, 0)) if offset > 0 else None,
-        "next_url": page_url(offset + limit) if offset + limit < count else None,
+        **window.context(len(page)),
         "action_choices": ACTIONS,
-        "hidden_params": [
-            (name, value) for name, values in params.lists() if name not in FILTER_BAR for value in values
-        ],
+        "hidden_params": hidden_params(params, FILTER_BAR),
         "date_since": params.get("since", "")[:10],
         "date_until": params.get("until", "")[:10],
         "filtered": bool(params),

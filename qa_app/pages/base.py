@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, QueryDict
 from django.utils.cache import add_never_cache_headers
 
 from sessions_app.access import TenantAccess, access_for_user, tenants_for_user
@@ -20,6 +20,9 @@ from sessions_app.actors import Actor
 from sessions_app.models import Tenant
 
 SESSION_TENANT_KEY = "review_tenant"
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+MAX_OFFSET = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -82,3 +85,66 @@ def require(access: TenantAccess, permission: str) -> None:
 
 def actor_for(request: HttpRequest) -> Actor:
     return Actor(user=request.user)
+
+
+@dataclass(frozen=True)
+class PageWindow:
+    """limit/offset paging of a list page, with the list's (capped) count and its page links.
+
+    The same parameters as the API (``limit``, ``offset``); links keep every filter in ``params``.
+    """
+
+    params: QueryDict
+    limit: int
+    offset: int
+    count: int
+    exact: bool
+
+    def rows(self, queryset) -> list:
+        return list(queryset[self.offset : self.offset + self.limit])
+
+    def _url(self, offset: int) -> str:
+        params = self.params.copy()
+        params["offset"] = offset
+        if self.limit != PAGE_SIZE:
+            params["limit"] = self.limit
+        return f"?{params.urlencode()}"
+
+    def context(self, shown: int) -> dict:
+        end = self.offset + self.limit
+        return {
+            "count": self.count,
+            "count_exact": self.exact,
+            "first": self.offset + 1 if shown else 0,
+            "last": self.offset + shown,
+            "previous_url": self._url(max(self.offset - self.limit, 0)) if self.offset > 0 else None,
+            "next_url": self._url(end) if end < self.count else None,
+        }
+
+
+def _int_param(request: HttpRequest, name: str, default: int, maximum: int) -> int:
+    try:
+        value = int(request.GET.get(name, default))
+    except (TypeError, ValueError):
+        return default
+    return min(max(value, 0), maximum)
+
+
+def page_window(request: HttpRequest, queryset, params: QueryDict) -> PageWindow:
+    from django.conf import settings
+
+    from sessions_app.selectors import sessions_count
+
+    count, exact = sessions_count(queryset, exact_threshold=settings.API_EXACT_COUNT_THRESHOLD)
+    return PageWindow(
+        params=params,
+        limit=_int_param(request, "limit", PAGE_SIZE, MAX_PAGE_SIZE) or PAGE_SIZE,
+        offset=_int_param(request, "offset", 0, MAX_OFFSET),
+        count=count,
+        exact=exact,
+    )
+
+
+def hidden_params(params: QueryDict, shown: set[str]) -> list[tuple[str, str]]:
+    """Filters without a control of their own in a filter bar: they ride along as hidden inputs."""
+    return [(name, value) for name, values in params.lists() if name not in shown for value in values]

@@ -9,19 +9,17 @@ sessions shared with them gets a 404 here.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from qa_app.pages.base import ReviewAccess, review_access, review_page
-from qa_app.pages.sessions import MAX_PAGE_SIZE, PAGE_SIZE, _int_param, filter_params
+from qa_app.pages.base import ReviewAccess, hidden_params, page_window, review_access, review_page
+from qa_app.pages.sessions import filter_params
 from qa_app.pages.timeline import pretty_json
 from sessions_app.calls import call_log_by_ref, call_logs_for, is_call_log_id, sessions_for_calls
 from sessions_app.filters import CallLogFilterSet
 from sessions_app.models import CallLog, Tenant
 from sessions_app.presentation import call_event_as_dict, call_log_as_dict
-from sessions_app.selectors import sessions_count
 
 # Twilio's CallStatus values, in call order, and its Direction values.
 CALL_STATUSES = ["queued", "ringing", "in-progress", "completed", "busy", "failed", "no-answer", "canceled"]
@@ -64,10 +62,8 @@ def call_list(request: HttpRequest) -> HttpResponse:
             return redirect("review:call-detail", call_ref=call_id)
     filterset = CallLogFilterSet(params, queryset=calls)
     queryset = filterset.qs if filterset.is_valid() else calls.none()
-    limit = _int_param(request, "limit", PAGE_SIZE, MAX_PAGE_SIZE) or PAGE_SIZE
-    offset = _int_param(request, "offset", 0, 10_000_000)
-    count, exact = sessions_count(queryset, exact_threshold=settings.API_EXACT_COUNT_THRESHOLD)
-    page = list(queryset[offset : offset + limit])
+    window = page_window(request, queryset, params)
+    page = window.rows(queryset)
     sessions = sessions_for_calls(tenant=review.tenant, call_sids=[call.call_sid for call in page], raw=raw)
     rows = []
     for call in page:
@@ -82,13 +78,6 @@ def call_list(request: HttpRequest) -> HttpResponse:
             }
         )
 
-    def page_url(new_offset: int) -> str:
-        page_params = params.copy()
-        page_params["offset"] = new_offset
-        if limit != PAGE_SIZE:
-            page_params["limit"] = limit
-        return f"?{page_params.urlencode()}"
-
     errors = filterset.errors if not filterset.is_valid() else {}
     context = {
         "review": review,
@@ -98,17 +87,10 @@ def call_list(request: HttpRequest) -> HttpResponse:
         "query": params.urlencode(),
         "errors": errors,
         "calls": rows,
-        "count": count,
-        "count_exact": exact,
-        "first": offset + 1 if page else 0,
-        "last": offset + len(page),
-        "previous_url": page_url(max(offset - limit, 0)) if offset > 0 else None,
-        "next_url": page_url(offset + limit) if offset + limit < count else None,
+        **window.context(len(page)),
         "status_choices": CALL_STATUSES,
         "direction_choices": DIRECTIONS,
-        "hidden_params": [
-            (name, value) for name, values in params.lists() if name not in FILTER_BAR for value in values
-        ],
+        "hidden_params": hidden_params(params, FILTER_BAR),
         "date_after": params.get("started_after", "")[:10],
         "date_before": params.get("started_before", "")[:10],
         "filtered": bool(params),

@@ -7,7 +7,6 @@ import re
 import uuid
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.db.models import Q
@@ -20,7 +19,15 @@ from django.views.decorators.http import require_POST
 from qa_app.audit import AuditAction, audit_record
 from qa_app.forms import VERDICT_HINTS, EvaluationForm, TagForm
 from qa_app.models import ContractFinding, SessionTag, Tag
-from qa_app.pages.base import ReviewAccess, actor_for, require, review_access, review_page
+from qa_app.pages.base import (
+    ReviewAccess,
+    actor_for,
+    hidden_params,
+    page_window,
+    require,
+    review_access,
+    review_page,
+)
 from qa_app.pages.timeline import pretty_json, session_timeline
 from qa_app.selectors import failure_categories_for
 from qa_app.services import (
@@ -36,11 +43,9 @@ from sessions_app.export import sessions_export
 from sessions_app.filters import BOOLEAN_CHOICES, STATUS_CHOICES, VERDICT_CHOICES, VoiceSessionFilterSet
 from sessions_app.models import CallLog, QaState, VoiceSession
 from sessions_app.presentation import session_columns, session_documents
-from sessions_app.selectors import sessions_after, sessions_before, sessions_count
+from sessions_app.selectors import sessions_after, sessions_before
 from sessions_app.services import ServiceError
 
-PAGE_SIZE = 50
-MAX_PAGE_SIZE = 200
 # Not filters: paging, the tenant switcher and page modes. Everything else is the API's FilterSet.
 NON_FILTER_PARAMS = {"limit", "offset", "cursor", "count", "tenant", "queue"}
 # A pasted CallSid or StreamSid (or any id-like token) is tried as an exact id before text search.
@@ -98,14 +103,6 @@ def filtered_sessions(review: ReviewAccess, params: QueryDict):
     return filterset.qs, filterset
 
 
-def _int_param(request: HttpRequest, name: str, default: int, maximum: int) -> int:
-    try:
-        value = int(request.GET.get(name, default))
-    except (TypeError, ValueError):
-        return default
-    return min(max(value, 0), maximum)
-
-
 def agent_keys(tenant) -> list[str]:
     """The tenant's agents for the filter bar; cached, since DISTINCT over millions of rows isn't free."""
     key = f"review:agents:{tenant.pk}"
@@ -157,10 +154,8 @@ def session_list(request: HttpRequest) -> HttpResponse:
     if target:
         return redirect(target)
     queryset, filterset = filtered_sessions(review, params)
-    limit = _int_param(request, "limit", PAGE_SIZE, MAX_PAGE_SIZE) or PAGE_SIZE
-    offset = _int_param(request, "offset", 0, 10_000_000)
-    count, exact = sessions_count(queryset, exact_threshold=settings.API_EXACT_COUNT_THRESHOLD)
-    rows = list(queryset.values_list(*LIST_COLUMNS, named=True)[offset : offset + limit])
+    window = page_window(request, queryset, params)
+    rows = window.rows(queryset.values_list(*LIST_COLUMNS, named=True))
     tags: dict = {}
     for session_id, name in (
         SessionTag.objects.filter(tenant=review.tenant, session_id__in=[row.id for row in rows])
@@ -181,13 +176,6 @@ def session_list(request: HttpRequest) -> HttpResponse:
         for row in rows
     ]
 
-    def page_url(new_offset: int) -> str:
-        page = params.copy()
-        page["offset"] = new_offset
-        if limit != PAGE_SIZE:
-            page["limit"] = limit
-        return f"?{page.urlencode()}"
-
     context = {
         "review": review,
         "nav": "sessions",
@@ -196,12 +184,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
         "params": params,
         "query": query,
         "sessions": sessions,
-        "count": count,
-        "count_exact": exact,
-        "first": offset + 1 if rows else 0,
-        "last": offset + len(rows),
-        "previous_url": page_url(max(offset - limit, 0)) if offset > 0 else None,
-        "next_url": page_url(offset + limit) if offset + limit < count else None,
+        **window.context(len(rows)),
         "agents": agent_keys(review.tenant),
         "tag_names": list(Tag.objects.filter(tenant=review.tenant).values_list("name", flat=True)[:500]),
         "status_choices": STATUS_CHOICES,
@@ -209,9 +192,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
         "escalated_choices": BOOLEAN_CHOICES,
         "verdict_choices": VERDICT_CHOICES,
         "selected_tags": params.getlist("tag"),
-        "hidden_params": [
-            (name, value) for name, values in params.lists() if name not in FILTER_BAR for value in values
-        ]
+        "hidden_params": hidden_params(params, FILTER_BAR)
         + [("tag", value) for value in params.getlist("tag")[1:]],
         "date_after": params.get("started_after", "")[:10],
         "date_before": params.get("started_before", "")[:10],
