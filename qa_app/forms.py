@@ -101,14 +101,20 @@ class FailureCategoryForm(forms.Form):
     description = forms.CharField(label="Description", max_length=300, required=False)
 
 
-class SignoffForm(forms.Form):
+class ServiceForm(forms.Form):
+    def cleaned_values(self) -> dict:
+        """The cleaned data in the units the service takes."""
+        return dict(self.cleaned_data)
+
+
+class SignoffForm(ServiceForm):
     decision = forms.ChoiceField(
         label="Decision", choices=[("go", "Go"), ("no_go", "No-go")], widget=forms.RadioSelect
     )
     comment = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
 
 
-class AttestationForm(forms.Form):
+class AttestationForm(ServiceForm):
     gate = forms.ChoiceField(label="Gate", choices=[])
     status = forms.ChoiceField(
         label="Status", choices=[("passed", "Passed"), ("failed", "Failed"), ("pending", "Pending")]
@@ -125,7 +131,7 @@ class AttestationForm(forms.Form):
         self.fields["gate"].choices = [(key, title) for key, title, _ in ATTESTED_GATES]
 
 
-class ReadinessConfigForm(forms.Form):
+class ReadinessConfigForm(ServiceForm):
     min_reviewed = forms.IntegerField(label="Minimum reviewed sessions", min_value=1, max_value=100_000)
     min_pass_rate_lower_bound = forms.FloatField(
         label="Pass-rate lower bound at least (%)", min_value=0, max_value=100
@@ -139,10 +145,18 @@ class ReadinessConfigForm(forms.Form):
     )
     require_no_open_findings = forms.BooleanField(label="No open tool-boundary findings", required=False)
 
+    RATES = ("min_pass_rate_lower_bound", "max_tool_error_rate")  # percentages here, fractions in the service
+
+    def cleaned_values(self) -> dict:
+        values = dict(self.cleaned_data)
+        for name in self.RATES:
+            values[name] = values[name] / 100
+        return values
+
     def __init__(self, *args, initial=None, **kwargs):
         if initial:
             initial = dict(initial)
-            for name in ("min_pass_rate_lower_bound", "max_tool_error_rate"):
+            for name in self.RATES:
                 if name in initial:
                     initial[name] = round(initial[name] * 100, 2)
         super().__init__(*args, initial=initial, **kwargs)

@@ -107,84 +107,71 @@ def agent_readiness(request: HttpRequest, agent_key: str) -> HttpResponse:
     return render_readiness(request, review, agent_key, versions, prompt_version)
 
 
-@review_page
-@require_POST
-def readiness_signoff(request: HttpRequest, agent_key: str) -> HttpResponse:
+def _readiness_write(request, agent_key: str, *, form_class, write, form_name: str, done: str, anchor: str):
+    """The shared shape of the readiness page's admin forms: validate, call the audited service
+    for this agent version, then redirect, or show the page again with the form's errors (400)."""
     review, versions = _agent_access(request, agent_key)
     require(review.access, ADMIN_PERMISSION)
     prompt_version = _prompt_version(request, review, agent_key, versions)
-    form = SignoffForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            readiness_sign_off(
+            write(
                 tenant=review.tenant,
                 agent_key=agent_key,
                 prompt_version=prompt_version,
                 actor=actor_for(request),
-                **form.cleaned_data,
+                **form.cleaned_values(),
             )
         except ServiceError as error:
             form.add_error(error.param if error.param in form.fields else None, error.message)
         else:
-            messages.success(request, "Sign-off recorded.")
-            return redirect(_readiness_url(agent_key, prompt_version, "#signoff"))
+            messages.success(request, done)
+            return redirect(_readiness_url(agent_key, prompt_version, anchor))
     return render_readiness(
-        request, review, agent_key, versions, prompt_version, signoff_form=form, status=400
+        request, review, agent_key, versions, prompt_version, status=400, **{form_name: form}
+    )
+
+
+@review_page
+@require_POST
+def readiness_signoff(request: HttpRequest, agent_key: str) -> HttpResponse:
+    return _readiness_write(
+        request,
+        agent_key,
+        form_class=SignoffForm,
+        write=readiness_sign_off,
+        form_name="signoff_form",
+        done="Sign-off recorded.",
+        anchor="#signoff",
     )
 
 
 @review_page
 @require_POST
 def readiness_attest(request: HttpRequest, agent_key: str) -> HttpResponse:
-    review, versions = _agent_access(request, agent_key)
-    require(review.access, ADMIN_PERMISSION)
-    prompt_version = _prompt_version(request, review, agent_key, versions)
-    form = AttestationForm(request.POST)
-    if form.is_valid():
-        try:
-            attestation_record(
-                tenant=review.tenant,
-                agent_key=agent_key,
-                prompt_version=prompt_version,
-                actor=actor_for(request),
-                **form.cleaned_data,
-            )
-        except ServiceError as error:
-            form.add_error(error.param if error.param in form.fields else None, error.message)
-        else:
-            messages.success(request, "Gate recorded.")
-            return redirect(_readiness_url(agent_key, prompt_version, "#production-gates"))
-    return render_readiness(
-        request, review, agent_key, versions, prompt_version, attestation_form=form, status=400
+    return _readiness_write(
+        request,
+        agent_key,
+        form_class=AttestationForm,
+        write=attestation_record,
+        form_name="attestation_form",
+        done="Gate recorded.",
+        anchor="#production-gates",
     )
 
 
 @review_page
 @require_POST
 def readiness_config(request: HttpRequest, agent_key: str) -> HttpResponse:
-    review, versions = _agent_access(request, agent_key)
-    require(review.access, ADMIN_PERMISSION)
-    prompt_version = _prompt_version(request, review, agent_key, versions)
-    form = ReadinessConfigForm(request.POST)
-    if form.is_valid():
-        values = dict(form.cleaned_data)
-        values["min_pass_rate_lower_bound"] = values["min_pass_rate_lower_bound"] / 100
-        values["max_tool_error_rate"] = values["max_tool_error_rate"] / 100
-        try:
-            readiness_config_save(
-                tenant=review.tenant,
-                agent_key=agent_key,
-                prompt_version=prompt_version,
-                actor=actor_for(request),
-                **values,
-            )
-        except ServiceError as error:
-            form.add_error(error.param if error.param in form.fields else None, error.message)
-        else:
-            messages.success(request, "Thresholds saved.")
-            return redirect(_readiness_url(agent_key, prompt_version, "#thresholds"))
-    return render_readiness(
-        request, review, agent_key, versions, prompt_version, config_form=form, status=400
+    return _readiness_write(
+        request,
+        agent_key,
+        form_class=ReadinessConfigForm,
+        write=readiness_config_save,
+        form_name="config_form",
+        done="Thresholds saved.",
+        anchor="#thresholds",
     )
 
 

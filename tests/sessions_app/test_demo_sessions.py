@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import json
 import re
+import statistics
 import time
 from collections import Counter, defaultdict
 from itertools import pairwise
@@ -282,9 +283,8 @@ def test_tool_calls_are_realistic(payloads):
     failed = [call for call in calls if call["status"] == "failed"]
     assert 0.08 <= len(failed) / len(calls) <= 0.18
     assert any("upstream 504 from" in call["error"] for call in failed)
-    mean = lambda values: sum(values) / len(values)  # noqa: E731
     ok = [call["latency_ms"] for call in calls if call["status"] == "succeeded"]
-    assert mean([call["latency_ms"] for call in failed]) > 3 * mean(ok)
+    assert statistics.fmean(call["latency_ms"] for call in failed) > 3 * statistics.fmean(ok)
 
 
 def test_some_refunds_do_not_match_the_order(payloads):
