@@ -146,7 +146,8 @@ def _ordered_index(*fields: str, name: str) -> models.Index:
 
 class VoiceSession(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="sessions")
+    # No index of its own: every (tenant, ...) index below leads with it.
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="sessions", db_index=False)
     stream_id = models.CharField(max_length=64)
     call_sid = models.CharField(max_length=64, blank=True, default="")
     agent_key = models.CharField(max_length=100)
@@ -236,8 +237,10 @@ class TurnRole(models.TextChoices):
 
 
 class TranscriptTurn(models.Model):
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    session = models.ForeignKey(VoiceSession, on_delete=models.CASCADE, related_name="turns")
+    # Turns are read by session (the unique (session, seq) index serves that, in order); single-
+    # column indexes on either key would only slow the inserts, ~12 per session.
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    session = models.ForeignKey(VoiceSession, on_delete=models.CASCADE, related_name="turns", db_index=False)
     seq = models.PositiveIntegerField()
     role = models.CharField(max_length=16, choices=TurnRole.choices)
     text = models.TextField(blank=True, default="")
@@ -263,8 +266,11 @@ class FunctionCallStatus(models.TextChoices):
 
 
 class FunctionCall(models.Model):
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    session = models.ForeignKey(VoiceSession, on_delete=models.CASCADE, related_name="function_calls")
+    # As for turns: (session, seq) and (tenant, name, status) serve every read.
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    session = models.ForeignKey(
+        VoiceSession, on_delete=models.CASCADE, related_name="function_calls", db_index=False
+    )
     seq = models.PositiveIntegerField()
     turn_seq = models.PositiveIntegerField(null=True, blank=True)
     name = models.CharField(max_length=128)
