@@ -239,3 +239,35 @@ def test_session_created_concurrently_is_merged_not_duplicated(tenant, monkeypat
     stored = VoiceSession.objects.get()
     assert stored.summary == "ours" and stored.turn_count == 4
     assert TranscriptTurn.objects.filter(session=stored).count() == 4
+
+
+def test_create_costs_the_same_queries_whatever_the_transcript_length(api, tenant):
+    """Turns and calls are written in bulk: a 40-turn session costs what a 2-turn one does."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    post(api, session_payload(tags=["refund"]))  # the tag exists from here on, as in steady state
+
+    def queries_for(turns: int) -> int:
+        payload = session_payload(tags=["refund"])
+        payload["transcript"] = [
+            {"seq": seq, "role": "agent" if seq % 2 else "caller", "text": f"line {seq}"}
+            for seq in range(turns)
+        ]
+        with CaptureQueriesContext(connection) as captured:
+            assert post(api, payload).status_code == 201
+        return len(captured)
+
+    short, long = queries_for(2), queries_for(40)
+    assert short == long
+    # PostgreSQL COPYs turns and calls (the captured queries don't show COPY); SQLite inserts them.
+    assert long == (16 if connection.vendor == "postgresql" else 17), long
+
+
+def test_created_session_is_stamped_and_searchable(api, tenant):
+    """New sessions go in through COPY on PostgreSQL; they get their timestamps and search vector."""
+    payload = session_payload(summary="Caller asked about a duplicate chargeback on the invoice.")
+    body = post(api, payload).json()
+    assert body["created_at"] and body["updated_at"]
+    found = api.get(URL, {"q": "chargeback"}).json()["data"]
+    assert [item["id"] for item in found] == [body["id"]]
