@@ -255,15 +255,7 @@ def session_documents(rows: Iterable[Sequence], *, tenant_id: int, raw: bool) ->
                 grouped[values[0]].append(values)
     turns = {
         key: [
-            {
-                "seq": seq,
-                "role": role,
-                "text": text,
-                "start_ms": start_ms,
-                "end_ms": end_ms,
-                "confidence": confidence,
-                "interrupted": bool(interrupted),
-            }
+            _turn((seq, role, text, start_ms, end_ms, confidence, bool(interrupted)))  # SQLite: 0/1
             for _, seq, role, text, start_ms, end_ms, confidence, interrupted in values
         ]
         for key, values in fetched["turns"].items()

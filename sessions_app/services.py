@@ -411,32 +411,36 @@ def _search_vectors_refresh(session_ids: list) -> None:
         )
 
 
+def _copy_rows(
+    cursor, table: str, fields: list, rows: Iterable[Iterable], *, extra: tuple[str, ...] = ()
+) -> None:
+    """COPY rows (one value per field, then one per ``extra`` column) into ``table``: no SQL to
+    build or parse per row. JSON fields are serialized here; None stays NULL."""
+    quote = connection.ops.quote_name
+    columns = ", ".join([*(quote(field.column) for field in fields), *extra])
+    is_json = [field.get_internal_type() == "JSONField" for field in fields] + [False] * len(extra)
+    with cursor.cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(
+                [
+                    orjson.dumps(value).decode() if json and value is not None else value
+                    for value, json in zip(row, is_json, strict=True)
+                ]
+            )
+
+
 def _insert_new_rows(model, rows: list[dict]) -> None:
-    """Insert rows that cannot conflict: PostgreSQL COPY (no SQL to build per row), else bulk_create."""
+    """Insert rows that cannot conflict: PostgreSQL COPY, else bulk_create."""
     if not rows:
         return
     if connection.vendor != "postgresql":
         model.objects.bulk_create([model(**row) for row in rows])
         return
     fields = [field for field in model._meta.concrete_fields if not field.primary_key]
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    json_columns = {field.attname for field in fields if field.get_internal_type() == "JSONField"}
-    names = [field.attname for field in fields]
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(
-            f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
-        ) as copy,
-    ):
-        for row in rows:
-            copy.write_row(
-                [
-                    orjson.dumps(row[name]).decode()
-                    if name in json_columns and row[name] is not None
-                    else row[name]
-                    for name in names
-                ]
-            )
+    with connection.cursor() as cursor:
+        _copy_rows(
+            cursor, model._meta.db_table, fields, ([row[field.attname] for field in fields] for row in rows)
+        )
 
 
 _SESSION_STAGING = "voice_session_insert_staging"
@@ -458,7 +462,6 @@ def _insert_new_sessions(sessions: list[VoiceSession], search_texts: dict, *, ig
     quote = connection.ops.quote_name
     fields = [field for field in VoiceSession._meta.concrete_fields if field.attname != "search_vector"]
     columns = ", ".join(quote(field.column) for field in fields)
-    json_fields = {field.attname for field in fields if field.get_internal_type() == "JSONField"}
     table = quote(VoiceSession._meta.db_table)
     with connection.cursor() as cursor:
         # Created once per connection (the columns of the table, plus the text to index); emptied
@@ -468,14 +471,17 @@ def _insert_new_sessions(sessions: list[VoiceSession], search_texts: dict, *, ig
             f" SELECT {columns}, ''::text AS search_text FROM {table} WITH NO DATA;"
             f" TRUNCATE {_SESSION_STAGING}"
         )
-        with cursor.cursor.copy(f"COPY {_SESSION_STAGING} ({columns}, search_text) FROM STDIN") as copy:
-            for session in sessions:
-                values = []
-                for field in fields:
-                    value = field.pre_save(session, add=True)  # fills auto_now(_add) as bulk_create does
-                    values.append(orjson.dumps(value).decode() if field.attname in json_fields else value)
-                values.append(search_texts.get(session.pk, ""))
-                copy.write_row(values)
+        _copy_rows(
+            cursor,
+            _SESSION_STAGING,
+            fields,
+            (
+                # pre_save fills auto_now(_add) fields, as bulk_create does.
+                [*(field.pre_save(session, add=True) for field in fields), search_texts.get(session.pk, "")]
+                for session in sessions
+            ),
+            extra=("search_text",),
+        )
         cursor.execute(
             f"INSERT INTO {table} ({columns}, search_vector)"
             f" SELECT {columns}, to_tsvector(%s::regconfig, search_text) FROM {_SESSION_STAGING}"
