@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 
 from qa_app.audit import AuditAction, audit_record
 from sessions_app.actors import Actor
-from sessions_app.presentation import session_columns, session_documents
+from sessions_app.presentation import session_documents, session_rows
 from sessions_app.selectors import sessions_after
 from sessions_app.services import ServiceError
 
@@ -42,11 +42,10 @@ def document_batches(
     queryset: QuerySet, *, tenant_id: int, raw: bool, batch_size: int = DEFAULT_BATCH_SIZE
 ) -> Iterator[list[dict]]:
     """Yield lists of session documents for every row of ``queryset``, in list order."""
-    columns = session_columns(raw=raw)
     position = None
     while True:
         window = queryset if position is None else sessions_after(queryset, *position)
-        rows = list(window.values_list(*columns, named=True)[:batch_size])
+        rows = session_rows(window, raw=raw, limit=batch_size)
         if not rows:
             return
         yield session_documents(rows, tenant_id=tenant_id, raw=raw)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 
 from qa_app.models import Evaluation, SessionTag, Tag
@@ -61,6 +62,62 @@ def session_columns(*, raw: bool) -> list[str]:
         "created_at",
         "updated_at",
     ]
+
+
+@functools.cache
+def _row_type(raw: bool) -> type:
+    return namedtuple("SessionRow", session_columns(raw=raw))
+
+
+@functools.cache
+def _json_positions(raw: bool) -> tuple[int, ...]:
+    fields = {field.attname: field for field in VoiceSession._meta.concrete_fields}
+    return tuple(
+        index
+        for index, column in enumerate(session_columns(raw=raw))
+        if fields[column].get_internal_type() == "JSONField"
+    )
+
+
+@functools.cache
+def _c_timestamptz_loader():
+    """psycopg's C loader for timestamptz. Django registers a Python subclass of it (to pin the
+    time zone); with the session's zone UTC, as Django sets it, the C one returns the same
+    aware UTC datetimes, four times faster, and sessions carry four timestamps each."""
+    import psycopg
+    from psycopg.pq import Format
+
+    return psycopg.adapters.get_loader(psycopg.postgres.types["timestamptz"].oid, Format.TEXT)
+
+
+def session_rows(queryset, *, raw: bool, limit: int, offset: int = 0) -> list:
+    """Rows ``offset .. offset+limit`` of a session queryset, as
+    ``values_list(*session_columns(raw=raw), named=True)`` gives them.
+
+    On PostgreSQL the ORM only writes the SQL: the rows are read on a plain cursor with psycopg's
+    C timestamp loader and orjson for JSON columns, skipping Django's per-value converters (a
+    third of an export's time went there). Elsewhere the ORM reads them.
+    """
+    values = queryset.values_list(*session_columns(raw=raw), named=True)[offset : offset + limit]
+    connection = connections[values.db]
+    if connection.vendor != "postgresql":
+        return list(values)
+    try:
+        sql, params = values.query.sql_with_params()
+    except EmptyResultSet:  # a filter that can match nothing
+        return []
+    with connection.cursor() as cursor:
+        cursor.cursor.adapters.register_loader("timestamptz", _c_timestamptz_loader())
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    make, positions = _row_type(raw)._make, _json_positions(raw)
+    rows = []
+    for row in fetched:
+        row = list(row)
+        for index in positions:
+            row[index] = _json(row[index])
+        rows.append(make(row))
+    return rows
 
 
 def _turn_columns(raw: bool) -> list[str]:
@@ -248,6 +305,8 @@ def session_documents(rows: Iterable[Sequence], *, tenant_id: int, raw: bool) ->
         clause, params = f"IN ({', '.join(['%s'] * len(keys))})", [tenant_id, *keys]
     fetched: dict[str, dict[Any, list]] = {}
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.cursor.adapters.register_loader("timestamptz", _c_timestamptz_loader())
         for kind in ("turns", "calls", "tags", "evaluations"):
             cursor.execute(_child_sql(kind, raw).format(ids=clause), params)
             fetched[kind] = grouped = defaultdict(list)

@@ -42,7 +42,7 @@ from sessions_app.export import FORMATS as EXPORT_FORMATS
 from sessions_app.export import sessions_export
 from sessions_app.filters import BOOLEAN_CHOICES, STATUS_CHOICES, VERDICT_CHOICES, VoiceSessionFilterSet
 from sessions_app.models import CallLog, QaState, VoiceSession
-from sessions_app.presentation import session_columns, session_documents
+from sessions_app.presentation import session_documents, session_rows
 from sessions_app.selectors import sessions_after, sessions_before
 from sessions_app.services import ServiceError
 
@@ -240,7 +240,7 @@ def render_session(
     status: int = 200,
 ) -> HttpResponse:
     access = review.access
-    rows = access.sessions().filter(pk=session.pk).values_list(*session_columns(raw=raw), named=True)
+    rows = session_rows(access.sessions().filter(pk=session.pk), raw=raw, limit=1)
     (document,) = session_documents(rows, tenant_id=review.tenant.pk, raw=raw)
     params = (
         filter_params(request) if request.method == "GET" else QueryDict(request.POST.get("list_query", ""))

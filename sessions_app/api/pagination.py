@@ -30,6 +30,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from sessions_app.presentation import session_rows
 from sessions_app.selectors import sessions_after, sessions_before, sessions_count
 
 DEFAULT_LIMIT = 25
@@ -78,11 +79,12 @@ class Cursor:
 
 
 class SessionPagination(BasePagination):
-    """Pages of session rows: model instances, or ``values_list(..., named=True)`` rows that carry
-    ``id`` and ``started_at`` (the cursor position)."""
+    """Pages of a session queryset, read as ``presentation.session_rows`` (named rows carrying
+    ``id`` and ``started_at``, the cursor position), raw or redacted as ``view.raw`` says."""
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
+        raw = bool(getattr(view, "raw", False))
         self.limit = _strict_int(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
         params = request.query_params
         self.cursor_mode = "cursor" in params
@@ -98,7 +100,9 @@ class SessionPagination(BasePagination):
         cursor = Cursor.decode(params["cursor"]) if self.cursor_mode and params["cursor"] else None
         self.offset = None if self.cursor_mode else _strict_int(request, "offset", 0, 0, MAX_OFFSET)
         if cursor is not None and cursor.backwards:
-            rows = list(sessions_before(queryset, cursor.started_at, cursor.id)[: self.limit + 1])
+            rows = session_rows(
+                sessions_before(queryset, cursor.started_at, cursor.id), raw=raw, limit=self.limit + 1
+            )
             self.has_previous, self.has_next = len(rows) > self.limit, True
             rows = list(reversed(rows[: self.limit]))
         else:
@@ -106,7 +110,7 @@ class SessionPagination(BasePagination):
                 sessions_after(queryset, cursor.started_at, cursor.id) if cursor is not None else queryset
             )
             start = self.offset or 0
-            rows = list(window[start : start + self.limit + 1])
+            rows = session_rows(window, raw=raw, limit=self.limit + 1, offset=start)
             self.has_next, self.has_previous = len(rows) > self.limit, cursor is not None or start > 0
             rows = rows[: self.limit]
         self.rows = rows

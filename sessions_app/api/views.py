@@ -33,8 +33,8 @@ from sessions_app.presentation import (
     call_event_as_dict,
     call_log_as_dict,
     evaluation_as_dict,
-    session_columns,
     session_documents,
+    session_rows,
 )
 from sessions_app.services import session_upsert
 
@@ -62,7 +62,7 @@ class TenantAPIView(generics.GenericAPIView):
 
     def session_document(self, session_id) -> dict:
         """The full shape of one visible session; 404 when it is not visible."""
-        rows = self.access.sessions().filter(pk=session_id).values_list(*self.columns, named=True)
+        rows = session_rows(self.access.sessions().filter(pk=session_id), raw=self.raw, limit=1)
         documents = session_documents(rows, tenant_id=self.tenant.pk, raw=self.raw)
         if not documents:
             raise Http404
@@ -71,10 +71,6 @@ class TenantAPIView(generics.GenericAPIView):
     @property
     def raw(self) -> bool:
         return self.request.auth is not None and self.access.can_view_raw
-
-    @property
-    def columns(self) -> list[str]:
-        return session_columns(raw=self.raw)
 
     def get_plain_session(self, session_id) -> VoiceSession:
         session = self.access.sessions().select_related("tenant").filter(pk=session_id).first()
@@ -106,7 +102,7 @@ class VoiceSessionListView(TenantAPIView):
     )
     def get(self, request):
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset.values_list(*self.columns, named=True))
+        page = self.paginate_queryset(queryset)
         return self.get_paginated_response(session_documents(page, tenant_id=self.tenant.pk, raw=self.raw))
 
     @extend_schema(

@@ -5,7 +5,7 @@ import pytest
 from qa_app.services import evaluation_record, session_tag_add
 from sessions_app.actors import SYSTEM
 from sessions_app.models import VoiceSession
-from sessions_app.presentation import session_as_dict, session_columns, session_documents
+from sessions_app.presentation import session_as_dict, session_columns, session_documents, session_rows
 from sessions_app.selectors import sessions_with_details
 
 pytestmark = pytest.mark.django_db
@@ -23,3 +23,18 @@ def test_rows_and_instances_give_identical_documents(tenant, make_session, raw):
     )
     assert from_rows == from_instance
     assert ("(415) 555-0132" in from_rows["summary"]) is raw
+
+
+@pytest.mark.parametrize("raw", [False, True])
+def test_session_rows_read_what_the_orm_reads(tenant, make_session, raw):
+    """PostgreSQL reads the rows on a plain cursor (C timestamp loader, orjson); same values."""
+    for index in range(3):
+        make_session(tenant, summary=f"Call {index} from (415) 555-0132", metadata={"campaign": index})
+    queryset = VoiceSession.objects.filter(tenant=tenant).order_by("-started_at", "id")
+    expected = list(queryset.values_list(*session_columns(raw=raw), named=True)[1:3])
+    rows = session_rows(queryset, raw=raw, limit=2, offset=1)
+    assert rows == expected
+    assert [row.started_at for row in rows] == [row.started_at for row in expected]
+    assert rows[0].started_at.utcoffset().total_seconds() == 0
+    assert isinstance(rows[0].metadata if raw else rows[0].metadata_redacted, dict)
+    assert session_rows(queryset.none(), raw=raw, limit=5) == []
