@@ -9,9 +9,11 @@ Two ways to walk a list:
   walks should use it.
 
 ``next`` and ``previous`` never depend on the count: a page fetches one row more than it returns
-to know whether another page follows. The count is exact up to ``API_EXACT_COUNT_THRESHOLD`` rows
-and a planner estimate beyond it on PostgreSQL (``count_exact`` says which); ``count=exact``
-forces an exact count. Bad values are refused with a 400 naming the parameter, never clamped.
+to know whether another page follows. The last page read from the start or from an offset
+knows its count (the offset plus its rows) and runs no count query. Otherwise the count is
+exact up to ``API_EXACT_COUNT_THRESHOLD`` rows and a planner estimate beyond it on PostgreSQL
+(``count_exact`` says which); ``count=exact`` forces an exact count. Bad values are refused with
+a 400 naming the parameter, never clamped.
 """
 
 from __future__ import annotations
@@ -93,10 +95,6 @@ class SessionPagination(BasePagination):
         count_mode = params.get("count", "auto")
         if count_mode not in ("auto", "exact"):
             raise exceptions.ValidationError({"count": ["count must be one of: auto, exact."]})
-        self.count, self.count_exact = sessions_count(
-            queryset, exact_threshold=None if count_mode == "exact" else settings.API_EXACT_COUNT_THRESHOLD
-        )
-
         cursor = Cursor.decode(params["cursor"]) if self.cursor_mode and params["cursor"] else None
         self.offset = None if self.cursor_mode else _strict_int(request, "offset", 0, 0, MAX_OFFSET)
         if cursor is not None and cursor.backwards:
@@ -114,6 +112,13 @@ class SessionPagination(BasePagination):
             self.has_next, self.has_previous = len(rows) > self.limit, cursor is not None or start > 0
             rows = rows[: self.limit]
         self.rows = rows
+        if not self.has_next and cursor is None and (rows or not self.offset):
+            # The last page, read from a known position (the start, or an offset it reached):
+            # the rows before it plus its own are the count; no count query.
+            self.count, self.count_exact = (self.offset or 0) + len(rows), True
+        else:
+            threshold = None if count_mode == "exact" else settings.API_EXACT_COUNT_THRESHOLD
+            self.count, self.count_exact = sessions_count(queryset, exact_threshold=threshold)
         return rows
 
     def _url(self, **params) -> str:

@@ -82,16 +82,35 @@ def test_next_link_is_right_without_counting(api, sessions, settings):
 
 def test_count_is_exact_below_threshold_and_estimated_beyond_it_on_postgresql(api, sessions, settings):
     settings.API_EXACT_COUNT_THRESHOLD = 3
-    body = api.get(URL).json()
+    body = api.get(URL, {"limit": 5}).json()
     if connection.vendor == "postgresql":
         assert body["count_exact"] is False
         assert body["count"] >= 4
     else:  # SQLite, the development database, always counts exactly
         assert (body["count"], body["count_exact"]) == (11, True)
-    exact = api.get(URL, {"count": "exact"}).json()
+    exact = api.get(URL, {"limit": 5, "count": "exact"}).json()
     assert (exact["count"], exact["count_exact"]) == (11, True)
     settings.API_EXACT_COUNT_THRESHOLD = 100
-    assert api.get(URL).json()["count_exact"] is True
+    assert api.get(URL, {"limit": 5}).json()["count_exact"] is True
+
+
+def test_the_last_page_counts_its_own_rows(api, sessions, settings):
+    """From the start or an offset, the last page's count is exact without a count query."""
+    from django.test.utils import CaptureQueriesContext
+
+    settings.API_EXACT_COUNT_THRESHOLD = 3  # would otherwise be an estimate on PostgreSQL
+    for params, count in (({}, 11), ({"limit": 4, "offset": 8}, 11), ({"cursor": ""}, 11)):
+        with CaptureQueriesContext(connection) as captured:
+            body = api.get(URL, params).json()
+        assert (body["count"], body["count_exact"], body["next"]) == (count, True, None)
+        assert not [
+            q for q in captured.captured_queries if "COUNT(" in q["sql"].upper() or "EXPLAIN" in q["sql"]
+        ]
+    past_the_end = api.get(URL, {"offset": 50}).json()  # no rows: the offset proves nothing
+    assert past_the_end["data"] == [] and past_the_end["count"] != 50
+    if connection.vendor != "postgresql":  # counted, not estimated
+        assert (past_the_end["count"], past_the_end["count_exact"]) == (11, True)
+    assert api.get(URL, {"offset": 50, "count": "exact"}).json()["count"] == 11
 
 
 def test_a_count_far_beyond_the_threshold_trusts_the_planner_and_reads_no_rows(api, sessions, settings):
