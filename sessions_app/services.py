@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, router, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -178,6 +178,60 @@ def api_key_revoke(*, api_key: ApiKey, actor: Actor = SYSTEM) -> ApiKey:
     return api_key
 
 
+def _key_row(model, prefix: str, *, related: tuple[str, ...] = ()):
+    """The key row with this prefix, its ``related`` foreign keys loaded (one join each), or None.
+
+    What ``select_related(*related).filter(prefix=prefix).first()`` returns, read with one
+    hand-written query: every API request authenticates first, and the ORM spent 0.7 ms of CPU
+    compiling that query, several times what the database spends answering it.
+    """
+    using = router.db_for_read(model)
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    tables = [(model, "k", None)]
+    joins = []
+    for number, name in enumerate(related):
+        field = model._meta.get_field(name)
+        target, alias = field.related_model, f"r{number}"
+        join = "LEFT JOIN" if field.null else "JOIN"
+        joins.append(
+            f" {join} {quote(target._meta.db_table)} {alias}"
+            f" ON {alias}.{quote(target._meta.pk.column)} = k.{quote(field.column)}"
+        )
+        tables.append((target, alias, name))
+    columns = [
+        (table, alias, field) for table, alias, _ in tables for field in table._meta.concrete_fields
+    ]
+    sql = (
+        f"SELECT {', '.join(f'{alias}.{quote(field.column)}' for _, alias, field in columns)}"
+        f" FROM {quote(model._meta.db_table)} k{''.join(joins)}"
+        f" WHERE k.{quote(model._meta.get_field('prefix').column)} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [prefix])
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    values = []
+    for (_, alias, field), value in zip(columns, found, strict=True):
+        column = field.get_col(alias)
+        for converter in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
+            value = converter(value, column, connection)
+        values.append(value)
+    instances, start = [], 0
+    for table, _, _ in tables:
+        fields = table._meta.concrete_fields
+        chunk = values[start : start + len(fields)]
+        start += len(fields)
+        instances.append(
+            None if chunk[0] is None else table.from_db(using, [field.attname for field in fields], chunk)
+        )
+    row = instances[0]
+    for (_, _, name), instance in zip(tables[1:], instances[1:], strict=True):
+        setattr(row, name, instance)
+    return row
+
+
 def _key_authenticate(model, *, raw_key: str, key_type: str, related: tuple[str, ...] = ()):
     """Resolve a presented key of ``key_type`` to a usable row of ``model``, or None.
 
@@ -188,7 +242,7 @@ def _key_authenticate(model, *, raw_key: str, key_type: str, related: tuple[str,
     parsed = keys.parse_key(raw_key, key_type)
     if parsed is None:
         return None
-    row = model.objects.select_related(*related).filter(prefix=parsed.prefix).first()
+    row = _key_row(model, parsed.prefix, related=related)
     if not keys.digests_match(raw_key, row.digest if row else _DUMMY_DIGEST) or row is None:
         return None
     now = timezone.now()

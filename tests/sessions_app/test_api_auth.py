@@ -108,3 +108,27 @@ def test_unknown_scope_is_refused_at_creation(tenant, make_key):
     with pytest.raises(ServiceError) as error:
         make_key(tenant, ["sessions:everything"])
     assert error.value.param == "scopes"
+
+
+def test_authenticate_loads_the_key_and_its_tenant_in_one_query(tenant, make_key, django_assert_num_queries):
+    from sessions_app.services import admin_key_authenticate, admin_key_create, api_key_authenticate
+
+    raw = make_key(tenant, ["sessions:read", "sessions:write"])
+    expected = ApiKey.objects.select_related("tenant").get()
+    expected.expires_at = timezone.now() + dt.timedelta(days=3)
+    expected.last_used_at = timezone.now()  # recent: no last_used_at write below
+    expected.save(update_fields=["expires_at", "last_used_at"])
+    with django_assert_num_queries(1):
+        loaded = api_key_authenticate(raw_key=raw)
+        assert loaded.tenant.slug == tenant.slug  # joined, not a second query
+    for field in ApiKey._meta.concrete_fields:
+        assert getattr(loaded, field.attname) == getattr(expected, field.attname), field.name
+    for field in type(tenant)._meta.concrete_fields:
+        assert getattr(loaded.tenant, field.attname) == getattr(expected.tenant, field.attname), field.name
+    assert loaded.scopes == ["sessions:read", "sessions:write"]  # JSON decoded on either database
+    assert loaded._state.adding is False and loaded._state.db == "default"
+
+    admin, admin_raw = admin_key_create(name="ops")
+    with django_assert_num_queries(2):  # the lookup, then the first last_used_at write
+        assert admin_key_authenticate(raw_key=admin_raw).pk == admin.pk
+    assert api_key_authenticate(raw_key=admin_raw) is None
