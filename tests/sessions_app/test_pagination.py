@@ -128,3 +128,37 @@ def test_a_count_far_beyond_the_threshold_trusts_the_planner_and_reads_no_rows(a
     else:  # SQLite, the development database, always counts exactly
         assert (body["count"], body["count_exact"], len(counts)) == (11, True, 1)
     assert body["next"] is not None  # links never depend on the count
+
+
+def test_a_repeated_list_reuses_the_planner_estimate_until_it_expires(api, sessions, settings, monkeypatch):
+    """The same filtered list asked again within ESTIMATE_TTL_SECONDS runs no EXPLAIN; another
+    filter, or the same one after the TTL, asks the planner again. SQLite counts every time."""
+    from django.test.utils import CaptureQueriesContext
+
+    from sessions_app import selectors
+
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    settings.API_EXACT_COUNT_THRESHOLD = 1
+    clock = [1_000.0]
+    monkeypatch.setattr(selectors.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(selectors, "_estimates", {})
+
+    def explains(params) -> tuple[int, dict]:
+        with CaptureQueriesContext(connection) as captured:
+            body = api.get(URL, params).json()
+        return sum("EXPLAIN" in q["sql"] for q in captured.captured_queries), body
+
+    first_explains, first = explains({"limit": 2})
+    again_explains, again = explains({"limit": 2, "offset": 2})
+    filtered_explains, _ = explains({"limit": 2, "status": "completed"})  # another query, its own estimate
+    clock[0] += selectors.ESTIMATE_TTL_SECONDS + 1
+    expired_explains, _ = explains({"limit": 2})
+    if postgres:
+        assert (first_explains, again_explains, filtered_explains, expired_explains) == (1, 0, 1, 1)
+        assert again["count"] == first["count"] and again["count_exact"] is False
+    else:  # SQLite, the development database, always counts exactly
+        assert (first_explains, again_explains, filtered_explains, expired_explains) == (0, 0, 0, 0)
+        assert (again["count"], again["count_exact"]) == (11, True)
