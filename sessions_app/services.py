@@ -199,9 +199,7 @@ def _key_row(model, prefix: str, *, related: tuple[str, ...] = ()):
             f" ON {alias}.{quote(target._meta.pk.column)} = k.{quote(field.column)}"
         )
         tables.append((target, alias, name))
-    columns = [
-        (table, alias, field) for table, alias, _ in tables for field in table._meta.concrete_fields
-    ]
+    columns = [(table, alias, field) for table, alias, _ in tables for field in table._meta.concrete_fields]
     sql = (
         f"SELECT {', '.join(f'{alias}.{quote(field.column)}' for _, alias, field in columns)}"
         f" FROM {quote(model._meta.db_table)} k{''.join(joins)}"
