@@ -138,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     from bench.env import conninfo, setup_django
 
     url = setup_django()
+    import config.wsgi  # noqa: F401 - what gunicorn loads, so in-process runs get its GC tuning too
+
     selected = set(args.only) or set(ALL)
 
     from django.db import connection

@@ -20,7 +20,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
 
 
-def _tune_garbage_collection() -> None:
+def tune_garbage_collection() -> None:
+    """Freeze what is loaded and raise the first generation's threshold (see above). Once per process."""
     from django.urls import get_resolver
 
     get_resolver().url_patterns  # noqa: B018 - imports every view module now, so the freeze covers it
@@ -32,4 +33,4 @@ def _tune_garbage_collection() -> None:
         gc.set_threshold(threshold, second, third)
 
 
-_tune_garbage_collection()
+tune_garbage_collection()
