@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import re
 
 from django import forms
 from django.http import QueryDict
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
 
 from sessions_app import selectors
@@ -106,6 +108,29 @@ class FastFilterSet(filters.FilterSet):
             form_class.base_fields = _SharedFields(form_class.base_fields)
             cls._form_class = form_class
         return cls._form_class
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's DRF backend, minus its work when a request sends none of the view's filter
+    parameters: then nothing can be invalid and nothing is filtered, so the queryset is returned
+    as it is instead of building and validating a form of twenty fields (a quarter of a
+    millisecond on every plain page of a list)."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and not any(
+            not widget.value_omitted_from_data(request.query_params, {}, name)
+            for name, widget in _parameter_widgets(filterset_class, queryset.model)
+        ):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+
+@functools.cache
+def _parameter_widgets(filterset_class, model) -> tuple:
+    """(parameter name, widget) of each field of the filterset's form: what a request would send."""
+    form_class = filterset_class(queryset=model._default_manager.none()).get_form_class()
+    return tuple((name, field.widget) for name, field in form_class.base_fields.items())
 
 
 class _SharedFields(dict):

@@ -1,7 +1,6 @@
 """QA over the API: the audit trail (``audit:read``) and launch readiness (tenant and platform admin)."""
 
 from django.http import HttpResponse
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -17,6 +16,7 @@ from sessions_app.api.platform import PlatformView
 from sessions_app.api.renderers import OrjsonRenderer
 from sessions_app.api.schema import error_responses
 from sessions_app.api.views import TenantAPIView
+from sessions_app.filters import FilterBackend
 from sessions_app.models import Scope
 from sessions_app.presentation import iso
 
@@ -44,7 +44,7 @@ class AuditEventSerializer(serializers.Serializer):
 
 class AuditEventListView(TenantAPIView):
     serializer_class = AuditEventSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = AuditEventFilterSet
     pagination_class = EnvelopePagination
     required_scopes = {"GET": Scope.AUDIT_READ.value}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.http import Http404, StreamingHttpResponse
 from django.utils import timezone
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
@@ -27,7 +26,7 @@ from sessions_app.calls import call_log_by_ref, call_logs_for, sessions_for_call
 from sessions_app.export import CONTENT_TYPES as EXPORT_CONTENT_TYPES
 from sessions_app.export import FORMATS as EXPORT_FORMATS
 from sessions_app.export import sessions_export
-from sessions_app.filters import CallLogFilterSet, VoiceSessionFilterSet
+from sessions_app.filters import CallLogFilterSet, FilterBackend, VoiceSessionFilterSet
 from sessions_app.models import CallLog, Scope, VoiceSession
 from sessions_app.presentation import (
     call_event_as_dict,
@@ -81,7 +80,7 @@ class TenantAPIView(generics.GenericAPIView):
 
 class VoiceSessionListView(TenantAPIView):
     serializer_class = VoiceSessionSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = VoiceSessionFilterSet
     pagination_class = SessionPagination
     required_scopes = {"GET": READ, "POST": WRITE}
@@ -204,7 +203,7 @@ class SessionEvaluationsView(TenantAPIView):
 
 
 class VoiceSessionExportView(TenantAPIView):
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = VoiceSessionFilterSet
     required_scopes = {"GET": READ}
 
@@ -297,7 +296,7 @@ class CallLogDetailSerializer(CallLogSerializer):
 
 class CallLogListView(TenantAPIView):
     serializer_class = CallLogSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = CallLogFilterSet
     pagination_class = EnvelopePagination
     required_scopes = {"GET": READ}

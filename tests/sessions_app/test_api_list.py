@@ -280,3 +280,27 @@ def test_filtersets_built_per_request_share_no_state(tenant, make_session):
     assert all(getattr(f, "parent", None) is None for f in VoiceSessionFilterSet.base_filters.values())
     assert not VoiceSessionFilterSet({"status": "nope"}, queryset=sessions_for(tenant=tenant)).is_valid()
     assert first.is_valid()
+
+
+def test_filter_backend_skips_the_form_only_when_no_filter_parameter_is_sent(api, three, monkeypatch):
+    """No filter parameter: the queryset is returned untouched and no form is validated. Any filter
+    parameter, even an empty or invalid one, goes through the filterset as before."""
+    from sessions_app.filters import VoiceSessionFilterSet
+
+    validated = []
+    original = VoiceSessionFilterSet.is_valid
+
+    def counting_is_valid(self):
+        validated.append(dict(self.data))
+        return original(self)
+
+    monkeypatch.setattr(VoiceSessionFilterSet, "is_valid", counting_is_valid)
+    everything = [str(session.pk) for session in reversed(three)]
+    assert ids(api.get(URL, {"limit": 5, "offset": 0, "unknown": "x"})) == everything
+    assert validated == []
+    assert ids(api.get(URL, {"status": ""})) == everything  # sent, empty: validated, no filter
+    started = api.get(URL, {"started_after": "2026-11-01T12:30:00Z"})
+    assert ids(started) == [str(three[2].pk), str(three[1].pk)]
+    bad = api.get(URL, {"status": "bogus"})
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "status"
+    assert len(validated) == 3
