@@ -246,30 +246,33 @@ def _table(model) -> str:
 
 
 @functools.cache
-def _child_sql(kind: str, raw: bool) -> str:
+def _child_sql(kind: str, raw: bool, vendor: str) -> str:
     """One query per child table, by hand: the ORM would spend longer compiling than PostgreSQL
     spends running it. The first parameter is the tenant; ``{ids}`` is where the session ids go
-    (one array parameter on PostgreSQL, a placeholder per id elsewhere). Plain SQL that SQLite runs too."""
+    (one array parameter on PostgreSQL, a placeholder per id elsewhere). Plain SQL that SQLite
+    runs too; PostgreSQL returns ``session_id`` as text. Rows are grouped by session in Python,
+    so only the order within a session is asked for."""
+    sid = "session_id::text" if vendor == "postgresql" else "session_id"
     if kind == "turns":
         return (
-            f"SELECT session_id, {', '.join(_turn_columns(raw))} FROM {_table(TranscriptTurn)}"
-            " WHERE tenant_id = %s AND session_id {ids} ORDER BY session_id, seq"
+            f"SELECT {sid}, {', '.join(_turn_columns(raw))} FROM {_table(TranscriptTurn)}"
+            " WHERE tenant_id = %s AND session_id {ids} ORDER BY seq"
         )
     if kind == "calls":
         return (
-            f"SELECT session_id, {', '.join(_call_columns(raw))} FROM {_table(FunctionCall)}"
-            " WHERE tenant_id = %s AND session_id {ids} ORDER BY session_id, seq"
+            f"SELECT {sid}, {', '.join(_call_columns(raw))} FROM {_table(FunctionCall)}"
+            " WHERE tenant_id = %s AND session_id {ids} ORDER BY seq"
         )
     if kind == "tags":
         return (
             # Each name by its key: cheaper for PostgreSQL than a hash join with the tag table. Sorted
             # in Python (code point order, as SQLite's), a handful per session.
-            f"SELECT link.session_id, (SELECT tag.name FROM {_table(Tag)} tag WHERE tag.id = link.tag_id)"
+            f"SELECT link.{sid}, (SELECT tag.name FROM {_table(Tag)} tag WHERE tag.id = link.tag_id)"
             f" FROM {_table(SessionTag)} link WHERE link.tenant_id = %s AND link.session_id {{ids}}"
         )
     return (
-        f"SELECT session_id, {', '.join(_EVALUATION_COLUMNS)} FROM {_table(Evaluation)}"
-        " WHERE tenant_id = %s AND session_id {ids} ORDER BY session_id, created_at DESC, id DESC"
+        f"SELECT {sid}, {', '.join(_EVALUATION_COLUMNS)} FROM {_table(Evaluation)}"
+        " WHERE tenant_id = %s AND session_id {ids} ORDER BY created_at DESC, id DESC"
     )
 
 
@@ -338,16 +341,20 @@ def session_documents(rows: Iterable[Sequence], *, tenant_id: int, raw: bool) ->
         return []
     connection = connections[router.db_for_read(TranscriptTurn)]
     uuid_field = VoiceSession._meta.pk
-    # The driver's form of each id, so the children's session_id keys match it on either backend.
+    # Each id as the children's session_id column comes back, so they can be matched to it.
     keys = [uuid_field.get_db_prep_value(row[0], connection) for row in rows]
     if connection.vendor == "postgresql":
-        # One text parameter that the database casts to uuid[]: no placeholder per id (exports
-        # batch 500), and half the CPU of having psycopg dump a list of UUIDs for each query.
-        clause, params = "= ANY(%s::uuid[])", [tenant_id, "{" + ",".join(str(key) for key in keys) + "}"]
+        # session_id comes back as text: str keys hash and compare in C, where a UUID object per
+        # row costs a Python __hash__ and __eq__ (a third of assembling a page). The ids go out as
+        # one text parameter cast to uuid[]: no placeholder per id (exports batch 500), and half
+        # the CPU of having psycopg dump a list of UUIDs for each query.
+        keys = [str(key) for key in keys]
+        clause, params = "= ANY(%s::uuid[])", [tenant_id, "{" + ",".join(keys) + "}"]
     else:
         clause, params = f"IN ({', '.join(['%s'] * len(keys))})", [tenant_id, *keys]
     kinds = ("turns", "calls", "tags", "evaluations")
-    results = _fetch_all(connection, [(_child_sql(kind, raw).format(ids=clause), params) for kind in kinds])
+    statements = [(_child_sql(kind, raw, connection.vendor).format(ids=clause), params) for kind in kinds]
+    results = _fetch_all(connection, statements)
     fetched: dict[str, dict[Any, list]] = {}
     for kind, found in zip(kinds, results, strict=True):
         fetched[kind] = grouped = defaultdict(list)
