@@ -50,7 +50,12 @@ ORDER BY session_id, created_at DESC, id DESC
 
 
 def connect(conninfo: str) -> psycopg.Connection:
-    connection = psycopg.connect(conninfo, autocommit=True)
+    """A connection with the app's session settings (JIT off, random_page_cost: the server options
+    in ``DATABASES``), so the floor's plans are priced as the app's are."""
+    from django.conf import settings
+
+    options = settings.DATABASES["default"].get("OPTIONS", {}).get("options", "")
+    connection = psycopg.connect(conninfo, autocommit=True, **({"options": options} if options else {}))
     connection.execute("SET TIME ZONE 'UTC'")
     set_json_loads(orjson.loads, connection)
     return connection

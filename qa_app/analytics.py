@@ -63,6 +63,41 @@ def _flat(sessions: QuerySet[VoiceSession]) -> QuerySet[VoiceSession]:
     return sessions
 
 
+def _tenant_filter(sessions: QuerySet[VoiceSession]) -> tuple[int | None, bool]:
+    """The tenant id that ``sessions`` is filtered on (a top-level ``tenant`` condition, as every
+    read starts from one), and whether that is its only condition: then it is all the tenant's
+    sessions. (None, False) when no such condition is found."""
+    where = sessions.query.where
+    if where.negated or where.connector != "AND":
+        return None, False
+    for lookup in where.children:
+        target = getattr(getattr(lookup, "lhs", None), "target", None)
+        if getattr(lookup, "lookup_name", None) != "exact" or target is None:
+            continue
+        if target.model is VoiceSession and target.name == "tenant":
+            value = getattr(lookup.rhs, "pk", lookup.rhs)  # filter(tenant=<Tenant>) or tenant_id=1
+            if isinstance(value, int):
+                return value, len(where.children) == 1
+    return None, False
+
+
+def _calls(sessions: QuerySet[VoiceSession]) -> QuerySet[FunctionCall]:
+    """The function calls of these sessions, read by the calls' own ``tenant_id`` first.
+
+    That is an index-only scan of the covering ``function_call_tenant_name`` index; when the
+    sessions are all the tenant's, it is the whole answer and no join to the sessions is needed
+    (at 100,000 sessions the join was two thirds of the dashboard's time over all of them).
+    """
+    flat = _flat(sessions)
+    tenant_id, tenant_wide = _tenant_filter(flat)
+    calls = FunctionCall.objects.all()
+    if tenant_id is not None:
+        calls = calls.filter(tenant_id=tenant_id)
+    if not tenant_wide:
+        calls = calls.filter(session_id__in=flat.values("pk"))
+    return calls
+
+
 def week_start(value: dt.datetime | dt.date) -> dt.date:
     """The Monday of the ISO week holding ``value`` (UTC)."""
     if isinstance(value, dt.datetime):
@@ -317,11 +352,11 @@ def tool_stats(sessions: QuerySet[VoiceSession], *, percentiles: bool = True) ->
     Most failed calls first, then most calls, then name. One GROUP BY query on PostgreSQL, with
     ``percentile_cont`` in it; elsewhere a second query computes the percentiles by rank.
     """
-    calls = FunctionCall.objects.filter(session_id__in=_flat(sessions).values("pk"))
+    calls = _calls(sessions)
     failed = Q(status=FunctionCallStatus.FAILED)
-    aggregates = {
-        "calls": Count("pk"),
-        "failed_calls": Count("pk", filter=failed),
+    aggregates = {  # counts of session_id (never null), which the covering index holds; id it doesn't
+        "calls": Count("session_id"),
+        "failed_calls": Count("session_id", filter=failed),
         "sessions": Count("session_id", distinct=True),
         "failed_sessions": Count("session_id", distinct=True, filter=failed),
         "latency_samples": Count("latency_ms"),

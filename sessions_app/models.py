@@ -290,7 +290,14 @@ class FunctionCall(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["session", "seq"], name="function_call_seq_per_session"),
         ]
-        indexes = [models.Index(fields=["tenant", "name", "status"], name="function_call_tenant_name")]
+        indexes = [
+            # Covering (PostgreSQL): per-tool figures over a whole tenant read only this index.
+            models.Index(
+                fields=["tenant", "name", "status"],
+                include=["session", "latency_ms"],
+                name="function_call_tenant_name",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.session_id}#{self.seq} {self.name}"

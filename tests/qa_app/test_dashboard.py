@@ -511,3 +511,25 @@ def test_boundary_findings_are_counted_by_tool_and_link_to_exactly_those_session
     assert [row["id"] for row in listed] == [str(second.pk)]
     listed = api.get("/api/v1/voice-sessions?finding=any&finding_tool=delete_account").json()["data"]
     assert {row["id"] for row in listed} == {str(first.pk), str(second.pk)}
+
+
+def test_tool_figures_over_a_whole_tenant_read_its_own_calls_only(tenant, other_tenant, data, make_session):
+    """All of a tenant's sessions: the calls are read by tenant, without joining the sessions. The
+    figures are the ones the join gives for the same sessions, and another tenant's calls (same
+    tool names) never count."""
+    make_session(
+        other_tenant, function_calls=[call(0, "lookup_order", "failed", 5), call(1, "refund", latency=9)]
+    )
+    everything = VoiceSessionQuery.all(tenant)
+    earliest = everything.order_by("started_at").values_list("started_at", flat=True).first()
+    same_sessions = everything.filter(started_at__gte=earliest)
+    assert analytics._tenant_filter(everything) == (tenant.pk, True)
+    assert analytics._tenant_filter(same_sessions) == (tenant.pk, False)
+    assert analytics._tenant_filter(everything.filter(pk__in=same_sessions.values("pk"))) == (
+        tenant.pk,
+        False,
+    )
+    by_tenant = analytics.tool_stats(everything)
+    assert by_tenant == analytics.tool_stats(same_sessions)
+    lookup = {item.name: item for item in by_tenant}["lookup_order"]
+    assert (lookup.calls, lookup.failed_calls) == (5, 3)  # the other tenant's failed call is not here
