@@ -92,12 +92,15 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(11)
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     lines = [json.dumps(_payload(rng, n, start)) for n in range(args.sessions)]
-    started = time.perf_counter()
-    report = _imports.sessions_import(tenant=tenant, lines=lines, workers=args.workers)
-    first = time.perf_counter() - started
-    started = time.perf_counter()
-    rerun = _imports.sessions_import(tenant=tenant, lines=lines, workers=args.workers)
-    second = time.perf_counter() - started
+    from config.runtime import garbage_collection_tuned
+
+    with garbage_collection_tuned():  # as manage.py import_sessions runs
+        started = time.perf_counter()
+        report = _imports.sessions_import(tenant=tenant, lines=lines, workers=args.workers)
+        first = time.perf_counter() - started
+        started = time.perf_counter()
+        rerun = _imports.sessions_import(tenant=tenant, lines=lines, workers=args.workers)
+        second = time.perf_counter() - started
     assert not report.errors and report.created == args.sessions, report
     assert rerun.created == 0 and rerun.updated == args.sessions, rerun
     print(

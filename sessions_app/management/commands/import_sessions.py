@@ -7,6 +7,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from config.runtime import garbage_collection_tuned
 from sessions_app.imports import DEFAULT_BATCH_SIZE, sessions_import
 from sessions_app.models import Tenant
 
@@ -40,7 +41,8 @@ class Command(BaseCommand):
         def on_error(error):
             progress.write(str(error), file=self.stderr)
 
-        with contextlib.ExitStack() as stack, progress:
+        # Tuned before the workers fork, so they share the frozen objects too.
+        with contextlib.ExitStack() as stack, progress, garbage_collection_tuned():
             try:
                 stream = sys.stdin if file == "-" else stack.enter_context(open(file, encoding="utf-8"))
             except OSError as error:
