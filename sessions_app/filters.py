@@ -10,6 +10,7 @@ import re
 from django import forms
 from django.http import QueryDict
 from django_filters import rest_framework as filters
+from django_filters import utils
 from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
@@ -111,19 +112,32 @@ class FastFilterSet(filters.FilterSet):
 
 
 class FilterBackend(DjangoFilterBackend):
-    """django-filter's DRF backend, minus its work when a request sends none of the view's filter
-    parameters: then nothing can be invalid and nothing is filtered, so the queryset is returned
-    as it is instead of building and validating a form of twenty fields (a quarter of a
-    millisecond on every plain page of a list)."""
+    """django-filter's DRF backend, validating only the filter parameters a request sends.
+
+    A parameter that is absent can't be invalid and filters nothing, so its form field is dropped
+    from this request's form before validation (the form's fields are its own dict: see
+    ``_SharedFields``), and with none sent the queryset is returned as it is. A plain page of a
+    list skips a form of twenty fields (a quarter of a millisecond); a one-filter lookup validates
+    one field.
+    """
 
     def filter_queryset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)
-        if filterset_class is not None and not any(
-            not widget.value_omitted_from_data(request.query_params, {}, name)
-            for name, widget in _parameter_widgets(filterset_class, queryset.model)
-        ):
+        if filterset_class is None:
             return queryset
-        return super().filter_queryset(request, queryset, view)
+        absent = [
+            name
+            for name, widget in _parameter_widgets(filterset_class, queryset.model)
+            if widget.value_omitted_from_data(request.query_params, {}, name)
+        ]
+        if len(absent) == len(_parameter_widgets(filterset_class, queryset.model)):
+            return queryset
+        filterset = self.get_filterset(request, queryset, view)
+        for name in absent:
+            del filterset.form.fields[name]
+        if not filterset.is_valid() and self.raise_exception:
+            raise utils.translate_validation(filterset.errors)
+        return filterset.qs
 
 
 @functools.cache
