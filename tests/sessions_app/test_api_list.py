@@ -309,3 +309,25 @@ def test_filter_backend_validates_only_the_filter_parameters_sent(api, three, mo
     assert VoiceSessionFilterSet.base_filters.keys() >= {"status", "q", "tag"}  # the class is untouched
     fresh = VoiceSessionFilterSet({"q": "x"})
     assert len(fresh.form.fields) == len(VoiceSessionFilterSet.base_filters)
+
+
+def test_a_session_reads_the_same_by_list_stream_id_call_sid_and_detail(
+    api, tenant, make_session, other_tenant
+):
+    """The child tables (read in one pipeline on PostgreSQL, keyed by session_id as text) give
+    every path the same document, with tags in order, and never another tenant's rows."""
+    target = make_session(
+        tenant,
+        tags=["vip", "refund"],
+        function_calls=[{"seq": 0, "name": "lookup_order", "arguments": {"order_id": "58213"}}],
+    )
+    evaluation_record(session=target, actor=SYSTEM, verdict="fail", score=2)
+    make_session(tenant, tags=["other"])
+    make_session(other_tenant, stream_id=target.stream_id, tags=["chargeback"])  # same stream_id elsewhere
+    by_stream = api.get(URL, {"stream_id": target.stream_id}).json()["data"]
+    by_call = api.get(URL, {"call_sid": target.call_sid}).json()["data"]
+    listed = [document for document in api.get(URL).json()["data"] if document["id"] == str(target.pk)]
+    detail = api.get(f"{URL}/{target.pk}").json()
+    assert by_stream == by_call == listed == [detail]
+    assert detail["tags"] == ["refund", "vip"] and [e["verdict"] for e in detail["evaluations"]] == ["fail"]
+    assert detail["function_calls"][0]["arguments"] == {"order_id": "58213"} and detail["transcript"]
