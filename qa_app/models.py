@@ -60,8 +60,11 @@ class TagSource(models.TextChoices):
 class SessionTag(models.Model):
     """The session-tag link, with who added it, how and when."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    session = models.ForeignKey(VoiceSession, on_delete=models.CASCADE, related_name="session_tags")
+    # No single-column indexes on tenant and session: the composite ones below lead with them.
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    session = models.ForeignKey(
+        VoiceSession, on_delete=models.CASCADE, related_name="session_tags", db_index=False
+    )
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="session_tags")
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

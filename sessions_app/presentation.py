@@ -70,6 +70,13 @@ def _row_type(raw: bool) -> type:
 
 
 @functools.cache
+def _session_cols(raw: bool) -> tuple:
+    """The session columns as the ORM's column expressions, on the table's own alias."""
+    fields = {field.attname: field for field in VoiceSession._meta.concrete_fields}
+    return tuple(fields[name].cached_col for name in session_columns(raw=raw))
+
+
+@functools.cache
 def _json_positions(raw: bool) -> tuple[int, ...]:
     fields = {field.attname: field for field in VoiceSession._meta.concrete_fields}
     return tuple(
@@ -98,12 +105,23 @@ def session_rows(queryset, *, raw: bool, limit: int, offset: int = 0) -> list:
     C timestamp loader and orjson for JSON columns, skipping Django's per-value converters (a
     third of an export's time went there). Elsewhere the ORM reads them.
     """
-    values = queryset.values_list(*session_columns(raw=raw), named=True)[offset : offset + limit]
-    connection = connections[values.db]
+    connection = connections[queryset.db]
     if connection.vendor != "postgresql":
-        return list(values)
+        return list(queryset.values_list(*session_columns(raw=raw), named=True)[offset : offset + limit])
+    query = queryset.query.chain()
+    plain = query.model is VoiceSession and query.default_cols and not query.combinator
+    plain = plain and not (query.annotations or query.extra or query.distinct)
+    plain = plain and query.get_initial_alias() == VoiceSession._meta.db_table
+    if plain:
+        # The same SELECT as values_list() writes, from columns resolved once: values_list()
+        # resolves 26 field names through the ORM on every call (0.3 ms of a one-session read).
+        query.select_related = False
+        query.set_select(_session_cols(raw))
+        query.set_limits(offset, offset + limit)
+    else:
+        query = queryset.values_list(*session_columns(raw=raw))[offset : offset + limit].query
     try:
-        sql, params = values.query.sql_with_params()
+        sql, params = query.sql_with_params()
     except EmptyResultSet:  # a filter that can match nothing
         return []
     with connection.cursor() as cursor:

@@ -38,3 +38,26 @@ def test_session_rows_read_what_the_orm_reads(tenant, make_session, raw):
     assert rows[0].started_at.utcoffset().total_seconds() == 0
     assert isinstance(rows[0].metadata if raw else rows[0].metadata_redacted, dict)
     assert session_rows(queryset.none(), raw=raw, limit=5) == []
+
+
+def test_session_rows_match_values_list_for_any_queryset_shape(tenant, other_tenant, make_session):
+    """The page SELECT is built from pre-resolved columns for plain querysets, and by values_list()
+    for the rest (annotations, select_related, distinct, a sliced queryset): the same rows either way."""
+    from django.db.models import Count, Q
+
+    for index in range(4):
+        make_session(tenant, agent_key=f"agent-{index % 2}", tags=["refund"] if index % 2 else [])
+    make_session(other_tenant)
+    base = VoiceSession.objects.filter(tenant=tenant).order_by("-started_at", "id")
+    shapes = [
+        base,
+        base.filter(agent_key="agent-1"),
+        base.filter(Q(agent_key="agent-0") | Q(status="failed")),
+        base.select_related("tenant"),
+        base.annotate(turns_seen=Count("turns")),
+        base.distinct(),
+        base[1:3],
+    ]
+    for queryset in shapes:
+        expected = list(queryset.values_list(*session_columns(raw=False), named=True)[:2])
+        assert session_rows(queryset, raw=False, limit=2) == expected, str(queryset.query)
