@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     from django.db import connection
     from django.test import Client
 
+    import config.wsgi  # noqa: F401 - what a gunicorn worker serving the export loads: its GC tuning too
     from bench.inprocess import EXPORT_URL, LIST_URL, proc_status_kb, reset_peak_rss
     from bench.machine import CpuMeter
 
