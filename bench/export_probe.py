@@ -15,6 +15,7 @@ import json
 import sys
 import time
 import tracemalloc
+from importlib import import_module
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     from django.db import connection
     from django.test import Client
 
-    import config.wsgi  # noqa: F401 - what a gunicorn worker serving the export loads: its GC tuning too
+    import_module("config.wsgi")  # what gunicorn loads: the same GC tuning in this process
     from bench.inprocess import EXPORT_URL, LIST_URL, proc_status_kb, reset_peak_rss
     from bench.machine import CpuMeter
 

@@ -2,7 +2,9 @@
 as ``config.runtime`` describes once every view module is loaded."""
 
 import os
+from importlib import import_module
 
+from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 
 from config.runtime import tune_garbage_collection
@@ -12,11 +14,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
 
 
-def _load_views() -> None:
-    from django.urls import get_resolver
-
-    get_resolver().url_patterns  # noqa: B018 - imports every view module, so the freeze covers them
-
-
-_load_views()
+# The URLconf imports every view module; loaded now, the freeze covers them.
+import_module(settings.ROOT_URLCONF)
 tune_garbage_collection()
