@@ -361,17 +361,10 @@ def test_insight_pages_render_on_desktop_and_phone_and_dashboard_numbers_match_t
         ("agent-contract", f"/review/agents/{AGENT}/contract/", AGENT),
     ]
     overflow: dict[str, tuple[int, list[str]]] = {}
-    missing: list[str] = []
     for target in (page, phone_page):
         login(target, "ada")
         for name, path, heading in pages:
-            if name in missing:
-                continue
             response = target.goto(f"{live_server.url}{path}")
-            if response.status == 404 and target is page:
-                missing.append(name)
-                print(f"skipping {name}: {path} is a 404 (not landed yet?)")
-                continue
             assert response.status == 200, (path, response.status)
             expect(target.locator("h1")).to_contain_text(heading)
             screenshot(target, name)
@@ -400,27 +393,24 @@ def test_insight_pages_render_on_desktop_and_phone_and_dashboard_numbers_match_t
     expect(page.get_by_test_id("side-b")).to_contain_text("v12")
 
     # Dashboard: a number is a link to exactly the sessions it counts.
-    if "dashboard" not in missing:
-        page.goto(f"{live_server.url}/review/dashboard/")
-        fail_link = page.locator('a.hbar-num[href*="verdict=fail"]')
-        shown = int(fail_link.inner_text().replace(",", ""))
-        assert shown == seeded["fails"]
-        fail_link.click()
-        page.wait_for_url(re.compile(r"/review/\?.*verdict=fail"))
-        expect(page.get_by_test_id("result-count")).to_contain_text(f"of {shown}")
-        assert listed_count(page) == shown == page.locator("tr[data-row]").count()
+    page.goto(f"{live_server.url}/review/dashboard/")
+    fail_link = page.locator('a.hbar-num[href*="verdict=fail"]')
+    shown = int(fail_link.inner_text().replace(",", ""))
+    assert shown == seeded["fails"]
+    fail_link.click()
+    page.wait_for_url(re.compile(r"/review/\?.*verdict=fail"))
+    expect(page.get_by_test_id("result-count")).to_contain_text(f"of {shown}")
+    assert listed_count(page) == shown == page.locator("tr[data-row]").count()
 
-        page.goto(f"{live_server.url}/review/dashboard/")
-        category = page.locator('tr[data-category="wrong_tool_args"] td[data-label="Sessions"] a')
-        shown = int(category.inner_text().replace(",", ""))
-        category.click()
-        page.wait_for_url(re.compile(r"failure_category=wrong_tool_args"))
-        assert listed_count(page) == shown == page.locator("tr[data-row]").count()
-        assert shown == seeded["fails"]  # every fail carries wrong_tool_args
+    page.goto(f"{live_server.url}/review/dashboard/")
+    category = page.locator('tr[data-category="wrong_tool_args"] td[data-label="Sessions"] a')
+    shown = int(category.inner_text().replace(",", ""))
+    category.click()
+    page.wait_for_url(re.compile(r"failure_category=wrong_tool_args"))
+    assert listed_count(page) == shown == page.locator("tr[data-row]").count()
+    assert shown == seeded["fails"]  # every fail carries wrong_tool_args
 
     assert overflow == {}, f"pages wider than a 390 px phone: {overflow}"
-    if missing:
-        pytest.skip(f"not landed yet (404): {', '.join(missing)}")
 
 
 @pytest.mark.browser
