@@ -603,9 +603,11 @@ def ensure(sessions: int, *, seed: int = 20_260_101, quiet: bool = False) -> dic
     """
     from django.core.management import call_command
     from django.db import connection
+    from django.db.models.functions import TruncDate
     from tqdm import tqdm
 
     from bench.env import conninfo
+    from qa_app import rollups
     from qa_app.models import Tag
     from sessions_app.models import Tenant, VoiceSession
     from sessions_app.services import tenant_create
@@ -666,6 +668,15 @@ def ensure(sessions: int, *, seed: int = 20_260_101, quiet: bool = False) -> dic
     if writer.error is not None:
         raise writer.error
     load_seconds = time.perf_counter() - began
+    # COPY bypasses the services, which mark the days they write stale for the dashboard rollups.
+    rollups.mark_days_stale(
+        tenant.pk,
+        VoiceSession.objects.filter(tenant=tenant)
+        .annotate(day=TruncDate("started_at", tzinfo=dt.UTC))
+        .values_list("day", flat=True)
+        .distinct()
+        .order_by(),
+    )
 
     print("bench.generate: VACUUM ANALYZE (visibility map and planner statistics)")
     vacuum_began = time.perf_counter()

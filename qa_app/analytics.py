@@ -34,11 +34,20 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Aggregate, Count, F, FloatField, Max, Min, Q, QuerySet, Window
-from django.db.models.functions import RowNumber, TruncWeek
+from django.db.models import Aggregate, Count, F, FloatField, Max, Min, Q, QuerySet, Sum, Window
+from django.db.models.functions import Coalesce, RowNumber, TruncWeek
 
-from qa_app.models import SEVERITY_ORDER, Verdict
+from qa_app import rollups
+from qa_app.models import (
+    SEVERITY_ORDER,
+    FailureDayStats,
+    SessionDayStats,
+    ToolDayStats,
+    ToolLatencySample,
+    Verdict,
+)
 from qa_app.statistics import Comparison, Rate, two_proportion_test, wilson
 from sessions_app.models import FunctionCall, FunctionCallStatus, QaState, SessionStatus, VoiceSession
 
@@ -124,16 +133,31 @@ class Overview:
         return self.by_qa_state[QaState.REVIEWED]
 
 
-def overview(sessions: QuerySet[VoiceSession]) -> Overview:
-    """Counts by status, QA state and verdict, and escalations. One aggregate query."""
+def _overview_aggregates(count) -> dict:
+    """The overview's aggregates, each ``count(condition)`` (``None``: every row)."""
     reviewed = Q(qa_state=QaState.REVIEWED)
-    counts = _flat(sessions).aggregate(
-        total=Count("pk"),
-        escalated=Count("pk", filter=Q(escalated=True)),
-        **{f"status_{value}": Count("pk", filter=Q(status=value)) for value in SessionStatus.values},
-        **{f"qa_{value}": Count("pk", filter=Q(qa_state=value)) for value in QaState.values},
-        **{f"verdict_{value}": Count("pk", filter=reviewed & Q(verdict=value)) for value in Verdict.values},
-    )
+    return {
+        "total": count(None),
+        "escalated": count(Q(escalated=True)),
+        **{f"status_{value}": count(Q(status=value)) for value in SessionStatus.values},
+        **{f"qa_{value}": count(Q(qa_state=value)) for value in QaState.values},
+        **{f"verdict_{value}": count(reviewed & Q(verdict=value)) for value in Verdict.values},
+    }
+
+
+def overview(sessions: QuerySet[VoiceSession] | rollups.Scope) -> Overview:
+    """Counts by status, QA state and verdict, and escalations. One aggregate query.
+
+    Over a rollup scope, the same counts are sums of ``SessionDayStats`` rows.
+    """
+    if isinstance(sessions, rollups.Scope):
+        counts = sessions.rows(SessionDayStats).aggregate(
+            **_overview_aggregates(lambda condition: Coalesce(Sum("sessions", filter=condition), 0))
+        )
+    else:
+        counts = _flat(sessions).aggregate(
+            **_overview_aggregates(lambda condition: Count("pk", filter=condition))
+        )
     by_qa_state = {value: counts[f"qa_{value}"] for value in QaState.values}
     verdicts = {value: counts[f"verdict_{value}"] for value in Verdict.values}
     total, reviewed_count = counts["total"], by_qa_state[QaState.REVIEWED]
@@ -169,10 +193,23 @@ def _rank_key(name: str, count: int, severity: str) -> tuple:
     return (-count, SEVERITY_ORDER.get(severity, len(SEVERITY_ORDER)), name)
 
 
-def _category_rows(sessions: QuerySet[VoiceSession]) -> list[dict]:
+def _category_rows(sessions: QuerySet[VoiceSession] | rollups.Scope) -> list[dict]:
     """Per category of the latest evaluations: all sessions, failing ones by verdict, first and last
     seen among the failing. One GROUP BY over sessions joined to their ``SessionFailure`` rows (one
-    row per session and category: a unique constraint), so ``COUNT(*)`` counts sessions."""
+    row per session and category: a unique constraint), so ``COUNT(*)`` counts sessions; over a
+    rollup scope, one GROUP BY of ``FailureDayStats``."""
+    if isinstance(sessions, rollups.Scope):
+        return list(
+            sessions.rows(FailureDayStats)
+            .values("category")
+            .annotate(
+                sessions=Sum("sessions"),
+                fail=Sum("fail"),
+                needs_work=Sum("needs_work"),
+                first=Min("first_failing"),
+                last=Max("last_failing"),
+            )
+        )
     failing = Q(qa_state=QaState.REVIEWED, verdict__in=FAILING_VERDICTS)
     return list(
         _flat(sessions)
@@ -190,7 +227,7 @@ def _category_rows(sessions: QuerySet[VoiceSession]) -> list[dict]:
 
 
 def failure_categories(
-    sessions: QuerySet[VoiceSession],
+    sessions: QuerySet[VoiceSession] | rollups.Scope,
     *,
     reviewed: int,
     taxonomy: Iterable | None = None,
@@ -232,21 +269,32 @@ class FailureTrend:
 
 
 def failure_trend(
-    sessions: QuerySet[VoiceSession], *, start: dt.datetime | None = None, end: dt.datetime | None = None
+    sessions: QuerySet[VoiceSession] | rollups.Scope,
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
 ) -> FailureTrend:
     """Sessions per failure category per ISO week of ``started_at``. One query.
 
     The weeks run from the week of ``start`` (else the first week with a failure) to the week
     before ``end`` (exclusive, like ``started_before``; else the last week with a failure).
     """
-    rows = (
-        _flat(sessions)
-        .filter(failures__isnull=False)
-        .annotate(week=TruncWeek("started_at"))
-        .values("week", category=F("failures__category"))
-        .annotate(sessions=Count("pk"))
-        .order_by()
-    )
+    if isinstance(sessions, rollups.Scope):  # days sum into their week
+        rows = (
+            sessions.rows(FailureDayStats)
+            .annotate(week=TruncWeek("day"))
+            .values("week", "category")
+            .annotate(sessions=Sum("sessions"))
+        )
+    else:
+        rows = (
+            _flat(sessions)
+            .filter(failures__isnull=False)
+            .annotate(week=TruncWeek("started_at"))
+            .values("week", category=F("failures__category"))
+            .annotate(sessions=Count("pk"))
+            .order_by()
+        )
     counts: dict[str, dict[dt.date, int]] = {}
     for row in rows:
         counts.setdefault(row["category"], {})[week_start(row["week"])] = row["sessions"]
@@ -346,12 +394,7 @@ def _percentiles_by_rank(calls: QuerySet[FunctionCall]) -> dict[str, dict[float,
     return {name: {p: _interpolate(values[name], samples[name], p) for p in PERCENTILES} for name in values}
 
 
-def tool_stats(sessions: QuerySet[VoiceSession], *, percentiles: bool = True) -> list[ToolStats]:
-    """Per function name: calls, failures (in calls and in sessions) and latency p50/p95.
-
-    Most failed calls first, then most calls, then name. One GROUP BY query on PostgreSQL, with
-    ``percentile_cont`` in it; elsewhere a second query computes the percentiles by rank.
-    """
+def _tool_rows(sessions: QuerySet[VoiceSession], *, percentiles: bool) -> tuple[list[dict], dict]:
     calls = _calls(sessions)
     failed = Q(status=FunctionCallStatus.FAILED)
     aggregates = {  # counts of session_id (never null), which the covering index holds; id it doesn't
@@ -366,11 +409,50 @@ def tool_stats(sessions: QuerySet[VoiceSession], *, percentiles: bool = True) ->
         aggregates["latency"] = PercentileCont("latency_ms", PERCENTILES)
     rows = list(calls.values("name").annotate(**aggregates).order_by())
     if not percentiles:
-        latencies: dict[str, dict[float, float | None]] = {}
-    elif postgres:
-        latencies = {row["name"]: dict(zip(PERCENTILES, row["latency"] or (), strict=False)) for row in rows}
+        return rows, {}
+    return rows, _latencies(rows) if postgres else _percentiles_by_rank(calls)
+
+
+def _latencies(rows: list[dict]) -> dict[str, dict[float, float | None]]:
+    """Percentiles by name from rows carrying ``percentile_cont``'s array as ``latency``."""
+    return {row["name"]: dict(zip(PERCENTILES, row["latency"] or (), strict=False)) for row in rows}
+
+
+def _rollup_tool_rows(scope: rollups.Scope, *, percentiles: bool) -> tuple[list[dict], dict]:
+    """Tool rows summed from ``ToolDayStats``, and percentiles over ``ToolLatencySample``. Two queries."""
+    rows = list(
+        scope.rows(ToolDayStats)
+        .values("name")
+        .annotate(
+            **{
+                name: Sum(name)
+                for name in ("calls", "failed_calls", "sessions", "failed_sessions", "latency_samples")
+            }
+        )
+    )
+    if not percentiles:
+        return rows, {}
+    samples = scope.rows(ToolLatencySample)
+    if connections[samples.db].vendor == "postgresql":
+        return rows, _latencies(
+            samples.values("name").annotate(latency=PercentileCont("latency_ms", PERCENTILES))
+        )
+    return rows, _percentiles_by_rank(samples)
+
+
+def tool_stats(
+    sessions: QuerySet[VoiceSession] | rollups.Scope, *, percentiles: bool = True
+) -> list[ToolStats]:
+    """Per function name: calls, failures (in calls and in sessions) and latency p50/p95.
+
+    Most failed calls first, then most calls, then name. One GROUP BY query on PostgreSQL, with
+    ``percentile_cont`` in it; elsewhere a second query computes the percentiles by rank. Over a
+    rollup scope: the day rows' sums, and the percentiles of its latency samples (two queries).
+    """
+    if isinstance(sessions, rollups.Scope):
+        rows, latencies = _rollup_tool_rows(sessions, percentiles=percentiles)
     else:
-        latencies = _percentiles_by_rank(calls)
+        rows, latencies = _tool_rows(sessions, percentiles=percentiles)
     result = [
         ToolStats(
             name=row["name"],
@@ -445,9 +527,10 @@ def recurring_failures(
 ) -> tuple[list[Recurring], list[Recurring]]:
     """Failed and needs-work sessions grouped by failure category, and by failed tool name.
 
-    Returns (by category, by tool), most sessions first. Four queries: a GROUP BY and an example
-    pick (``ROW_NUMBER() OVER (PARTITION BY key ORDER BY started_at DESC)``) for each grouping
-    (three when ``category_rows``, from ``_category_rows``, are passed in).
+    Returns (by category, by tool), most sessions first. Three queries: the categories' GROUP BY
+    (none when ``category_rows``, from ``_category_rows``, are passed in) and their example pick
+    (``ROW_NUMBER() OVER (PARTITION BY key ORDER BY started_at DESC)``), and the tools' counts and
+    examples together.
     """
     failing = _flat(sessions).filter(qa_state=QaState.REVIEWED, verdict__in=FAILING_VERDICTS)
     labels = _taxonomy(taxonomy)
@@ -477,44 +560,75 @@ def recurring_failures(
             )
         )
 
-    # Failed calls of failing sessions: a small set, so COUNT(DISTINCT) is cheap here.
-    failed_calls = FunctionCall.objects.filter(
-        session_id__in=failing.values("pk"), status=FunctionCallStatus.FAILED
-    )
-    fail, needs_work = Q(session__verdict=Verdict.FAIL), Q(session__verdict=Verdict.NEEDS_WORK)
-    tool_rows = (
-        failed_calls.values("name")
-        .annotate(
-            calls=Count("pk"),
-            fail=Count("session_id", distinct=True, filter=fail),
-            needs_work=Count("session_id", distinct=True, filter=needs_work),
-            first=Min("session__started_at"),
-            last=Max("session__started_at"),
+    return sorted(by_category, key=_order), sorted(_recurring_tools(failing), key=_order)
+
+
+def _timestamp(value) -> dt.datetime:
+    """A timestamp from a raw cursor: aware on PostgreSQL, an ISO string in UTC on SQLite."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def _recurring_tools(failing: QuerySet[VoiceSession]) -> list[Recurring]:
+    """Failing sessions grouped by the names of their failed calls, with examples. One query.
+
+    The inner GROUP BY (ORM) makes one row per (tool, session), read from the sessions' side so
+    each failing session is visited once and its calls by their key; the outer SELECT (window
+    functions over those rows, which the ORM can't express over aggregates) adds the per-tool
+    totals and ranks the sessions, keeping the EXAMPLES most recent per tool.
+    """
+    per_session = (
+        failing.filter(function_calls__status=FunctionCallStatus.FAILED)
+        .values(
+            r_name=F("function_calls__name"),
+            r_session=F("pk"),
+            r_started=F("started_at"),
+            r_verdict=F("verdict"),
         )
+        .annotate(r_calls=Count("function_calls__id"))
         .order_by()
     )
-    # One row per (tool, session) first, so a session with two failed calls is one example.
-    tool_examples = _examples(
-        failed_calls.values("name", example_session=F("session_id"))
-        .annotate(started=Max("session__started_at"))
-        .order_by(),
-        "name",
-    )
-    by_tool = [
-        Recurring(
-            key=row["name"],
-            label=row["name"],
-            severity="",
-            fail_sessions=row["fail"],
-            needs_work_sessions=row["needs_work"],
-            failed_calls=row["calls"],
-            first_seen=row["first"],
-            last_seen=row["last"],
-            examples=tool_examples.get(row["name"], []),
-        )
-        for row in tool_rows
-    ]
-    return sorted(by_category, key=_order), sorted(by_tool, key=_order)
+    try:
+        inner, params = per_session.query.sql_with_params()
+    except EmptyResultSet:  # sessions.none(): an invalid filter matches nothing
+        return []
+    sql = f"""
+        SELECT name, example_session, started, calls, fail, needs_work, first_seen, last_seen
+        FROM (
+            SELECT r_name AS name, r_session AS example_session, r_started AS started,
+                SUM(r_calls) OVER per_tool AS calls,
+                SUM(CASE WHEN r_verdict = %s THEN 1 ELSE 0 END) OVER per_tool AS fail,
+                SUM(CASE WHEN r_verdict = %s THEN 1 ELSE 0 END) OVER per_tool AS needs_work,
+                MIN(r_started) OVER per_tool AS first_seen,
+                MAX(r_started) OVER per_tool AS last_seen,
+                ROW_NUMBER() OVER (PARTITION BY r_name ORDER BY r_started DESC, r_session) AS example_rank
+            FROM ({inner}) AS per_session
+            WINDOW per_tool AS (PARTITION BY r_name)
+        ) AS ranked
+        WHERE example_rank <= %s
+        ORDER BY name, example_rank
+    """
+    with connections[per_session.db].cursor() as cursor:
+        cursor.execute(sql, [Verdict.FAIL, Verdict.NEEDS_WORK, *params, EXAMPLES])
+        rows = cursor.fetchall()
+    to_uuid = VoiceSession._meta.pk.to_python
+    tools: dict[str, Recurring] = {}
+    for name, session_id, started, calls, fail, needs_work, first, last in rows:
+        if name not in tools:
+            tools[name] = Recurring(
+                key=name,
+                label=name,
+                severity="",
+                fail_sessions=int(fail),
+                needs_work_sessions=int(needs_work),
+                failed_calls=int(calls),
+                first_seen=_timestamp(first),
+                last_seen=_timestamp(last),
+                examples=[],
+            )
+        tools[name].examples.append(Example(to_uuid(session_id), _timestamp(started)))
+    return list(tools.values())
 
 
 @dataclass(frozen=True)
@@ -596,23 +710,33 @@ def dashboard(
     taxonomy: Iterable | None = None,
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
+    rollup: rollups.Scope | None = None,
 ) -> Dashboard:
-    """Every dashboard figure in 9 queries on PostgreSQL (10 elsewhere), whatever the data size.
+    """Every dashboard figure in 8 queries on PostgreSQL (9 elsewhere), whatever the data size.
 
     overview 1, failure categories 1 (shared with recurring failures), weekly trend 1, tools 1
-    (2 without ``percentile_cont``), recurring failures 3 (category examples; tool counts and
-    examples), tool-boundary findings 2.
+    (2 without ``percentile_cont``), recurring failures 2 (category examples; tool counts with
+    their examples), tool-boundary findings 2.
+
+    ``rollup``, the scope equal to ``sessions`` (``rollups.scope_for``), reads the overview,
+    categories, trend and tools from the daily rollups instead, after recomputing stale days:
+    10 queries (the stale-day check, and the tools' percentiles apart), plus 11 when a day was stale.
+    Recurring failures and findings read the (few) failing sessions themselves either way.
     """
-    summary = overview(sessions)
-    category_rows = _category_rows(sessions)
+    source: QuerySet[VoiceSession] | rollups.Scope = sessions
+    if rollup is not None:
+        rollups.refresh(rollup.tenant_id)
+        source = rollup
+    summary = overview(source)
+    category_rows = _category_rows(source)
     by_category, by_tool = recurring_failures(sessions, taxonomy=taxonomy, category_rows=category_rows)
     return Dashboard(
         overview=summary,
         categories=failure_categories(
-            sessions, reviewed=summary.reviewed, taxonomy=taxonomy, rows=category_rows
+            source, reviewed=summary.reviewed, taxonomy=taxonomy, rows=category_rows
         ),
-        trend=failure_trend(sessions, start=start, end=end),
-        tools=tool_stats(sessions),
+        trend=failure_trend(source, start=start, end=end),
+        tools=tool_stats(source),
         recurring_categories=by_category,
         recurring_tools=by_tool,
         findings=boundary_findings(sessions),
@@ -634,16 +758,21 @@ def empty_side() -> Side:
     return Side(overview=overview(VoiceSession.objects.none()), categories={}, tools={})
 
 
-def side(sessions: QuerySet[VoiceSession], *, taxonomy: Iterable | None = None) -> Side:
-    """One side of a comparison (no latency percentiles): 3 queries."""
-    summary = overview(sessions)
+def side(
+    sessions: QuerySet[VoiceSession], *, taxonomy: Iterable | None = None, rollup: rollups.Scope | None = None
+) -> Side:
+    """One side of a comparison (no latency percentiles): 3 queries, from the daily rollups when
+    ``rollup`` is the scope equal to ``sessions`` (then one more, and 11 when a day was stale)."""
+    source: QuerySet[VoiceSession] | rollups.Scope = sessions
+    if rollup is not None:
+        rollups.refresh(rollup.tenant_id)
+        source = rollup
+    summary = overview(source)
+    categories = failure_categories(source, reviewed=summary.reviewed, taxonomy=taxonomy)
     return Side(
         overview=summary,
-        categories={
-            item.name: item
-            for item in failure_categories(sessions, reviewed=summary.reviewed, taxonomy=taxonomy)
-        },
-        tools={item.name: item for item in tool_stats(sessions, percentiles=False)},
+        categories={item.name: item for item in categories},
+        tools={item.name: item for item in tool_stats(source, percentiles=False)},
     )
 
 

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from qa_app import rollups
 from qa_app.audit import AuditAction, audit_record
 from qa_app.models import (
     Evaluation,
@@ -170,6 +171,7 @@ def evaluation_record(
         qa_state=QaState.REVIEWED, verdict=verdict, updated_at=timezone.now()
     )
     session.qa_state, session.verdict = QaState.REVIEWED, verdict
+    rollups.mark_stale(session.tenant_id, [session.started_at])
     ReviewClaim.objects.filter(session=session).delete()  # reviewed: the queue's hold is done
     # The latest evaluation's categories are the session's failures (a passing re-review clears them).
     SessionFailure.objects.filter(session=session).delete()

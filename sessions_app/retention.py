@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from qa_app import rollups
 from qa_app.audit import AuditAction, audit_record
 from sessions_app.actors import SYSTEM, Actor
 from sessions_app.models import FunctionCall, Tenant, TranscriptTurn, VoiceSession
@@ -92,15 +93,18 @@ def tenant_purge_expired(
         return result
     while True:
         with transaction.atomic():
-            ids = list(expired.order_by("started_at", "id").values_list("id", flat=True)[:batch_size])
-            if not ids:
+            batch = list(expired.order_by("started_at", "id").values_list("id", "started_at")[:batch_size])
+            if not batch:
                 break
+            ids = [pk for pk, _ in batch]
             if hard:
                 result.turns += TranscriptTurn.objects.filter(tenant=tenant, session_id__in=ids).count()
                 result.function_calls += FunctionCall.objects.filter(
                     tenant=tenant, session_id__in=ids
                 ).count()
                 VoiceSession.objects.filter(tenant=tenant, pk__in=ids).delete()
+                # After the sessions' row locks, as every writer takes them: never the reverse order.
+                rollups.mark_stale(tenant.pk, [started for _, started in batch])
             else:
                 turns, calls = _soft_purge(ids, tenant=tenant, now=now)
                 result.turns += turns

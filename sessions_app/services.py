@@ -619,6 +619,7 @@ def sessions_upsert_many(
     a retried or partial batch never duplicates. Text is redacted once, here, so reads only pick
     a column. The query count depends on the batch, not on its size.
     """
+    from qa_app import rollups
     from qa_app.contracts import sessions_check
     from qa_app.services import sessions_tags_attach
 
@@ -657,7 +658,7 @@ def sessions_upsert_many(
                 tenant=tenant, stream_id__in=by_stream
             )
         }
-        fresh = []
+        fresh, moved_from = [], []
         for stream_id, pending in by_stream.items():
             session = existing.get(stream_id)
             if session is None:
@@ -673,6 +674,7 @@ def sessions_upsert_many(
                 pending.created = True
                 fresh.append(session)
             else:
+                moved_from.append(session.started_at)  # its old day counts it until recomputed
                 for field, value in pending.values.items():
                     setattr(session, field, value)
             if not session.call_sid and stream_id in stream_calls:
@@ -714,6 +716,7 @@ def sessions_upsert_many(
                 if pending.created and stored[pending.data["stream_id"]] != pending.session.pk:
                     pending.session = VoiceSession.objects.get(pk=stored[pending.data["stream_id"]])
                     pending.created = False
+                    moved_from.append(pending.session.started_at)
                     for field, value in pending.values.items():
                         setattr(pending.session, field, value)
                     for row in (*pending.turns, *pending.calls):
@@ -768,6 +771,7 @@ def sessions_upsert_many(
         _search_vectors_refresh(
             [p.session.pk for p in updated if p.data.get("transcript") or "summary" in p.values]
         )
+        rollups.mark_stale(tenant.pk, [*moved_from, *(pending.session.started_at for pending in accepted)])
         sessions_check(
             tenant=tenant,
             session_ids=[pending.session.pk for pending in accepted],

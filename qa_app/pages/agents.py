@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 
-from qa_app import analytics
+from qa_app import analytics, rollups
 from qa_app.pages.base import ReviewAccess, review_page
 from qa_app.pages.dashboard import interval, list_url, percent, tenant_wide_access
 from qa_app.pages.sessions import filtered_sessions
@@ -135,9 +135,12 @@ def agent_compare(request: HttpRequest, agent_key: str) -> HttpResponse:
             continue
         scope = _side_params(agent_key, by, value, dates)
         sessions, filterset = filtered_sessions(review, scope)
-        if not filterset.is_valid():
+        rollup = None
+        if filterset.is_valid():
+            rollup = rollups.scope_for(review.tenant.pk, filterset.form.cleaned_data)
+        else:
             errors = filterset.errors
-        sides.append((value, scope, analytics.side(sessions, taxonomy=taxonomy)))
+        sides.append((value, scope, analytics.side(sessions, taxonomy=taxonomy, rollup=rollup)))
     side_a, side_b = sides
     if side_a is None and side_b is not None:  # one comparable value only: show it alone
         side_a, side_b = side_b, None

@@ -240,13 +240,21 @@ def test_query_count_is_constant(tenant, billing, make_session, browser_for):
         return len(queries)
 
     small = count()
-    for n in range(8):
+
+    def add(n: int, days: int = 0):
         make_session(
             tenant,
-            started_at=T0 + dt.timedelta(minutes=70 + n),
+            started_at=T0 + dt.timedelta(days=days, minutes=70 + n),
             model=model("v2"),
             function_calls=[call(0, f"tool_{n}", "failed")],
         )
+
+    add(0)
+    one_stale_day = count()  # the first side recomputes the day the write touched
+    assert one_stale_day > small
+    for n in range(1, 9):
+        add(n, days=n % 4)
+    assert count() == one_stale_day  # four stale days: the same statements
     assert count() == small
 
 
