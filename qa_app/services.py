@@ -171,7 +171,6 @@ def evaluation_record(
         qa_state=QaState.REVIEWED, verdict=verdict, updated_at=timezone.now()
     )
     session.qa_state, session.verdict = QaState.REVIEWED, verdict
-    rollups.mark_stale(session.tenant_id, [session.started_at])
     ReviewClaim.objects.filter(session=session).delete()  # reviewed: the queue's hold is done
     # The latest evaluation's categories are the session's failures (a passing re-review clears them).
     SessionFailure.objects.filter(session=session).delete()
@@ -195,6 +194,7 @@ def evaluation_record(
         target_id=session.pk,
         details={"evaluation_id": evaluation.pk, "verdict": verdict},
     )
+    rollups.mark_stale(session.tenant_id, [session.started_at])  # last: its row lock lasts to the commit
     return evaluation
 
 

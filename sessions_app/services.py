@@ -771,7 +771,6 @@ def sessions_upsert_many(
         _search_vectors_refresh(
             [p.session.pk for p in updated if p.data.get("transcript") or "summary" in p.values]
         )
-        rollups.mark_stale(tenant.pk, [*moved_from, *(pending.session.started_at for pending in accepted)])
         sessions_check(
             tenant=tenant,
             session_ids=[pending.session.pk for pending in accepted],
@@ -780,6 +779,9 @@ def sessions_upsert_many(
         tagged = [(pending.session, pending.data["tags"]) for pending in accepted if pending.data.get("tags")]
         if tagged:
             sessions_tags_attach(tenant=tenant, pairs=tagged, actor=actor)
+        # Last: the stale-day rows are locked from here to the commit, and concurrent writers of the
+        # same day (today, mostly) wait on them, so hold them for as short a time as possible.
+        rollups.mark_stale(tenant.pk, [*moved_from, *(pending.session.started_at for pending in accepted)])
         for pending in accepted:
             results[pending.index] = UpsertResult(session=pending.session, created=pending.created)
     return results
