@@ -720,12 +720,13 @@ def dashboard(
 
     ``rollup``, the scope equal to ``sessions`` (``rollups.scope_for``), reads the overview,
     categories, trend and tools from the daily rollups instead, after recomputing stale days:
-    10 queries (the stale-day check, and the tools' percentiles apart), plus 11 when a day was stale.
+    10 queries (the stale-day check, and the tools' percentiles apart), plus 11 when a day
+    in the scope's range was stale.
     Recurring failures and findings read the (few) failing sessions themselves either way.
     """
     source: QuerySet[VoiceSession] | rollups.Scope = sessions
     if rollup is not None:
-        rollups.refresh(rollup.tenant_id)
+        rollup.refresh()
         source = rollup
     summary = overview(source)
     category_rows = _category_rows(source)
@@ -765,7 +766,7 @@ def side(
     ``rollup`` is the scope equal to ``sessions`` (then one more, and 11 when a day was stale)."""
     source: QuerySet[VoiceSession] | rollups.Scope = sessions
     if rollup is not None:
-        rollups.refresh(rollup.tenant_id)
+        rollup.refresh()
         source = rollup
     summary = overview(source)
     categories = failure_categories(source, reviewed=summary.reviewed, taxonomy=taxonomy)

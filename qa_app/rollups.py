@@ -171,13 +171,20 @@ def _recompute(tenant_id: int, days: list[dt.date]) -> None:
         _insert_select(model, rows)
 
 
-def refresh(tenant_id: int) -> int:
-    """Recompute the tenant's stale days; returns how many there were.
+def refresh(tenant_id: int, *, first_day: dt.date | None = None, end_day: dt.date | None = None) -> int:
+    """Recompute the tenant's stale days (only those from ``first_day`` to before ``end_day``, when
+    given); returns how many there were.
 
     One query when nothing is stale; eleven otherwise, however many days (the stale days are
-    recomputed together, in one GROUP BY per rollup).
+    recomputed together, in one GROUP BY per rollup). Reads pass their range, so a 30-day
+    dashboard never waits for a backfill of older days (after the migration, or a bulk import
+    of history): those are recomputed when a read reaches them, or by ``refresh_rollups``.
     """
     stale = StaleRollupDay.objects.filter(tenant_id=tenant_id)
+    if first_day is not None:
+        stale = stale.filter(day__gte=first_day)
+    if end_day is not None:
+        stale = stale.filter(day__lt=end_day)
     if not stale.exists():
         return 0
     with transaction.atomic():
@@ -218,6 +225,10 @@ class Scope:
     agent_key: str | None = None
     prompt_version: str | None = None
     model_name: str | None = None
+
+    def refresh(self) -> int:
+        """Recompute the stale days inside this scope's range (see ``refresh``)."""
+        return refresh(self.tenant_id, first_day=self.first_day, end_day=self.end_day)
 
     def rows(self, model) -> QuerySet:
         """The rollup rows of ``model`` inside this scope."""
