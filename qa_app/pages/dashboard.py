@@ -67,11 +67,12 @@ def bound(value: dt.datetime) -> str:
 
 
 def list_url(scope: QueryDict, **filters) -> str:
-    """The session list under the page's scope plus ``filters`` (API parameter names)."""
-    params = scope.copy()
-    for name, value in filters.items():
-        params[name] = str(value)
-    return f"{reverse('review:session-list')}?{params.urlencode()}"
+    """The session list under the page's scope plus ``filters`` (API parameter names), which
+    replace the scope's values of the same name. (A page builds a hundred of these: no QueryDict
+    copy, which deep-copies.)"""
+    pairs = [(name, value) for name, values in scope.lists() if name not in filters for value in values]
+    pairs.extend((name, str(value)) for name, value in filters.items())
+    return f"{reverse('review:session-list')}?{urlencode(pairs)}"
 
 
 @dataclass(frozen=True)
