@@ -28,7 +28,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from django.db import connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -45,6 +45,10 @@ from qa_app.models import (
 from sessions_app.models import FunctionCall, FunctionCallStatus, QaState, VoiceSession
 
 ROLLUPS = (SessionDayStats, FailureDayStats, ToolDayStats, ToolLatencySample)
+# Recomputing writes, and reads the stale days it must write, on the primary, named rather than
+# routed: a dashboard GET reads a replica (config.routers) and asking the router for the write
+# database would pin the rest of the request's reads to the primary.
+PRIMARY = DEFAULT_DB_ALIAS
 SCOPE_FIELDS = ("agent_key", "prompt_version", "model_name")  # filtered exactly, like the list's
 DATE_FIELDS = ("started_after", "started_before")
 
@@ -73,7 +77,7 @@ def mark_days_stale(tenant_id: int, days: Iterable[dt.date]) -> None:
     now = timezone.now()
     rows = [StaleRollupDay(tenant_id=tenant_id, day=day, marked_at=now) for day in sorted(set(days))]
     if rows:  # ascending, the order refresh locks them in
-        StaleRollupDay.objects.bulk_create(
+        StaleRollupDay.objects.using(PRIMARY).bulk_create(
             rows, update_conflicts=True, unique_fields=["tenant", "day"], update_fields=["marked_at"]
         )
 
@@ -150,9 +154,9 @@ def _sources(tenant_id: int, days: list[dt.date]) -> dict:
 
 def _insert_select(model, rows: QuerySet) -> None:
     """``INSERT INTO <rollup> (…) SELECT …`` from ``rows``, whose values are named ``r_<field>``."""
-    connection = connections[rows.db]
+    connection = connections[PRIMARY]
     quote = connection.ops.quote_name
-    sql, params = rows.order_by().query.sql_with_params()
+    sql, params = rows.order_by().query.get_compiler(using=PRIMARY).as_sql()
     names = [
         name.removeprefix("r_") for name in rows.query.values_select + tuple(rows.query.annotation_select)
     ]
@@ -167,7 +171,7 @@ def _insert_select(model, rows: QuerySet) -> None:
 
 def _recompute(tenant_id: int, days: list[dt.date]) -> None:
     for model, rows in _sources(tenant_id, days).items():
-        model.objects.filter(tenant_id=tenant_id, day__in=days).delete()
+        model.objects.using(PRIMARY).filter(tenant_id=tenant_id, day__in=days).delete()
         _insert_select(model, rows)
 
 
@@ -180,14 +184,14 @@ def refresh(tenant_id: int, *, first_day: dt.date | None = None, end_day: dt.dat
     dashboard never waits for a backfill of older days (after the migration, or a bulk import
     of history): those are recomputed when a read reaches them, or by ``refresh_rollups``.
     """
-    stale = StaleRollupDay.objects.filter(tenant_id=tenant_id)
+    stale = StaleRollupDay.objects.using(PRIMARY).filter(tenant_id=tenant_id)
     if first_day is not None:
         stale = stale.filter(day__gte=first_day)
     if end_day is not None:
         stale = stale.filter(day__lt=end_day)
     if not stale.exists():
         return 0
-    with transaction.atomic():
+    with transaction.atomic(using=PRIMARY):
         days = list(stale.select_for_update().order_by("day").values_list("day", flat=True))
         if days:  # else another reader refreshed them meanwhile
             _recompute(tenant_id, days)
@@ -197,11 +201,12 @@ def refresh(tenant_id: int, *, first_day: dt.date | None = None, end_day: dt.dat
 
 def rebuild(tenant_id: int) -> int:
     """Drop the tenant's rollups and recompute every day that has sessions; returns the day count."""
-    with transaction.atomic():
+    with transaction.atomic(using=PRIMARY):
         for model in ROLLUPS:
-            model.objects.filter(tenant_id=tenant_id).delete()
+            model.objects.using(PRIMARY).filter(tenant_id=tenant_id).delete()
         days = (
-            VoiceSession.objects.filter(tenant_id=tenant_id)
+            VoiceSession.objects.using(PRIMARY)
+            .filter(tenant_id=tenant_id)
             .annotate(day=TruncDate("started_at", tzinfo=dt.UTC))
             .values_list("day", flat=True)
             .distinct()

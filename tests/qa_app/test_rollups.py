@@ -399,3 +399,26 @@ def test_a_read_recomputes_only_the_stale_days_of_its_range(tenant, sessions):
     assert analytics.overview(scope) == analytics.overview(queryset)
     assert rollups.Scope(tenant.pk).refresh() == 1  # all time reaches the older day
     assert not StaleRollupDay.objects.filter(tenant=tenant).exists()
+
+
+def test_a_refresh_writes_on_the_primary_and_leaves_reads_on_the_replica(tenant, sessions, monkeypatch):
+    """With a read replica, a dashboard GET reads the replica; recomputing stale days must still
+    happen on the primary (a replica is read-only) without pinning the rest of the request to it."""
+    from django.conf import settings
+
+    from config import routers
+
+    rollups.refresh(tenant.pk)
+    rollups.mark_days_stale(tenant.pk, [dt.date(2026, 11, 9)])
+    # "replica" exists for the router only: any query sent to it fails, so this proves the routing.
+    databases = dict(settings.DATABASES, replica=settings.DATABASES["default"])
+    monkeypatch.setattr(settings, "DATABASES", databases)
+    token = routers._pinned.set(False)
+    try:
+        assert routers.PrimaryReplicaRouter().db_for_read(VoiceSession) == "replica"
+        assert rollups.refresh(tenant.pk) == 1
+        assert not routers.pinned_to_primary()
+    finally:
+        routers._pinned.reset(token)
+    assert not StaleRollupDay.objects.filter(tenant=tenant).exists()
+    assert_same_figures(tenant, {})
