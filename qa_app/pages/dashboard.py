@@ -10,15 +10,16 @@ inline scripts nor inline styles.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html, format_html_join
 
 from qa_app import analytics, rollups
 from qa_app.models import Verdict
@@ -31,6 +32,11 @@ from sessions_app.models import FunctionCallStatus, QaState, SessionStatus
 SCOPE_FILTERS = ("started_after", "started_before", "agent_key", "prompt_version", "model_name")
 DEFAULT_DAYS = 30
 SPARK_STEP, SPARK_HEIGHT = 12, 32  # a weekly bar's slot width and the sparkline's height (SVG units)
+SPARK_BAR = (
+    '<a href="{}" data-count="{}"><title>{}: {} session{}</title>'
+    '<rect class="spark-bar bar-sev-{}" x="{}" y="{}" width="{}" height="{}"/></a>'
+)
+SPARK_ZERO = '<rect class="spark-zero" x="{}" y="{}" width="{}" height="{}"><title>{}: none</title></rect>'
 
 
 def tenant_wide_access(request: HttpRequest) -> ReviewAccess:
@@ -66,13 +72,20 @@ def bound(value: dt.datetime) -> str:
     return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
 
 
+@functools.lru_cache(maxsize=16)
+def _list_path(prefix: str, urlconf: str) -> str:
+    return reverse("review:session-list", urlconf=urlconf)
+
+
 def list_url(scope: QueryDict, **filters) -> str:
     """The session list under the page's scope plus ``filters`` (API parameter names), which
     replace the scope's values of the same name. (A page builds a hundred of these: no QueryDict
     copy, which deep-copies.)"""
     pairs = [(name, value) for name, values in scope.lists() if name not in filters for value in values]
     pairs.extend((name, str(value)) for name, value in filters.items())
-    return f"{reverse('review:session-list')}?{urlencode(pairs)}"
+    # reverse() once per script prefix and URLconf: a year's dashboard builds ~700 of these links.
+    path = _list_path(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+    return f"{path}?{urlencode(pairs)}"
 
 
 @dataclass(frozen=True)
@@ -186,33 +199,22 @@ def _spark(item: analytics.CategoryCount, series, scope: QueryDict, start, end, 
 
     Built here rather than in the template: a year is 53 bars per category, and the template
     engine spent more on them than the rollups spend on every figure. Bars share one scale
-    (``peak_week``, the busiest week of any category).
+    (``peak_week``, the busiest week of any category). ``format_html`` escapes every value.
     """
-    params = scope.copy()
-    params["failure_category"] = item.name
-    for name in ("started_after", "started_before"):
-        params.pop(name, None)
-    prefix = f"{reverse('review:session-list')}?{params.urlencode()}&"
-    severity = escape(item.severity or "none")
-    parts = []
+    severity = item.severity or "none"
+    bars = []
     for index, (week, count) in enumerate(series):
         height = count / peak_week * (SPARK_HEIGHT - 2) if count else 1
-        geometry = (
-            f'x="{index * SPARK_STEP + 1}" y="{SPARK_HEIGHT - height:.2f}" '
-            f'width="{SPARK_STEP - 2}" height="{height:.2f}"'
-        )
+        geometry = (index * SPARK_STEP + 1, f"{SPARK_HEIGHT - height:.2f}", SPARK_STEP - 2, f"{height:.2f}")
         label = f"Week of {week:%b} {week.day}"
         if count:
             after, before = _week_window(week, start, end)
-            url = prefix + urlencode({"started_after": after, "started_before": before})
-            parts.append(
-                f'<a href="{escape(url)}" data-count="{count}"><title>{label}: {count} '
-                f"session{'' if count == 1 else 's'}</title>"
-                f'<rect class="spark-bar bar-sev-{severity}" {geometry}/></a>'
-            )
+            url = list_url(scope, failure_category=item.name, started_after=after, started_before=before)
+            plural = "" if count == 1 else "s"
+            bars.append(format_html(SPARK_BAR, url, count, label, count, plural, severity, *geometry))
         else:
-            parts.append(f'<rect class="spark-zero" {geometry}><title>{label}: none</title></rect>')
-    return mark_safe("".join(parts))  # every value above is a number or escaped
+            bars.append(format_html(SPARK_ZERO, *geometry, label))
+    return format_html_join("", "{}", ((bar,) for bar in bars))
 
 
 def _categories(figures: analytics.Dashboard, scope: QueryDict, start, end) -> list[dict]:
