@@ -13,3 +13,9 @@ SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Two suites on one PostgreSQL (say a developer's run beside CI's) each need their own test
+# database: TEST_DATABASE_NAME names it (Django's default is test_<name>).
+if os.environ.get("TEST_DATABASE_NAME"):
+    _default = DATABASES["default"]  # noqa: F405
+    _default["TEST"] = {**_default.get("TEST", {}), "NAME": os.environ["TEST_DATABASE_NAME"]}
