@@ -237,6 +237,10 @@ TWILIO_WEBHOOK_BASE_URL = os.environ.get("TWILIO_WEBHOOK_BASE_URL", "")
 TWILIO_WEBHOOK_RATE_LIMIT_PER_MINUTE = env_int("TWILIO_WEBHOOK_RATE_LIMIT_PER_MINUTE", 1200)
 USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST")
 
+# How many reverse proxies in front of the app append to X-Forwarded-For (config/clientip.py):
+# rate limits and login lockouts count the client address they report. 0 trusts only the socket.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
 # A shared cache (rate limits) in production: REDIS_URL; per-process memory otherwise.
 CACHES = {
     "default": (
