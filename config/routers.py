@@ -43,6 +43,14 @@ class PrimaryReplicaRouter:
         return db == "default"
 
 
+def _pinned_until(request) -> float:
+    """The pin cookie's expiry; a cookie that isn't a number (a client can send anything) is none."""
+    try:
+        return float(request.COOKIES.get(PIN_COOKIE) or 0)
+    except ValueError:
+        return 0.0
+
+
 class ReplicaPinningMiddleware:
     """Starts each request unpinned (or pinned, for writes and recent writers) and remembers writers."""
 
@@ -50,7 +58,7 @@ class ReplicaPinningMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        recent_writer = float(request.COOKIES.get(PIN_COOKIE) or 0) > time.time()
+        recent_writer = _pinned_until(request) > time.time()
         token = _pinned.set(request.method not in ("GET", "HEAD", "OPTIONS") or recent_writer)
         try:
             response = self.get_response(request)

@@ -36,5 +36,6 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/review/", permanent=False)),
 ]
 
+handler400 = "config.edge.bad_request"
 handler404 = "config.views.not_found"
 handler500 = "config.views.server_error"

@@ -111,7 +111,7 @@ def week_start(value: dt.datetime | dt.date) -> dt.date:
     """The Monday of the ISO week holding ``value`` (UTC)."""
     if isinstance(value, dt.datetime):
         value = value.astimezone(dt.UTC).date()
-    return value - dt.timedelta(days=value.weekday())
+    return rollups.shift_days(value, -value.weekday())
 
 
 # --- overview -----------------------------------------------------------------------------------
@@ -303,8 +303,8 @@ def failure_trend(
     last = week_start(end - dt.timedelta(microseconds=1)) if end else max(seen, default=None)
     weeks: list[dt.date] = []
     if first and last and first <= last:
-        first = max(first, last - dt.timedelta(weeks=MAX_WEEKS - 1))
-        weeks = [first + dt.timedelta(weeks=n) for n in range((last - first).days // 7 + 1)]
+        first = max(first, rollups.shift_days(last, -7 * (MAX_WEEKS - 1)))
+        weeks = [rollups.shift_days(first, 7 * n) for n in range((last - first).days // 7 + 1)]
     return FailureTrend(weeks=weeks, counts=counts)
 
 

@@ -61,6 +61,15 @@ def midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
 
 
+def shift_days(day: dt.date, days: int) -> dt.date:
+    """``day`` moved by ``days``, held at the calendar's ends (a row stored before call times were
+    bounded may sit on 9999-12-31 or 0001-01-01, and its neighbours must not overflow)."""
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.max if days > 0 else dt.date.min
+
+
 # --- marking ------------------------------------------------------------------------------------
 
 
@@ -89,17 +98,15 @@ def _within_days(days: list[dt.date], prefix: str = "") -> Q:
     """``started_at`` on any of these (sorted) UTC days: one half-open range per run of days."""
     condition, runs = Q(), []
     for day in days:
-        if runs and day == runs[-1][1] + dt.timedelta(days=1):
+        if runs and (day - runs[-1][1]).days == 1:
             runs[-1][1] = day
         else:
             runs.append([day, day])
     for first, last in runs:
-        condition |= Q(
-            **{
-                f"{prefix}started_at__gte": midnight(first),
-                f"{prefix}started_at__lt": midnight(last + dt.timedelta(days=1)),
-            }
-        )
+        within = {f"{prefix}started_at__gte": midnight(first)}
+        if last < dt.date.max:  # the calendar's last day has no next midnight: no upper bound
+            within[f"{prefix}started_at__lt"] = midnight(shift_days(last, 1))
+        condition |= Q(**within)
     return condition
 
 

@@ -19,6 +19,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from sessions_app.input_bounds import timestamp_problem
 from sessions_app.models import CallEvent, CallEventKind, CallLog, Tenant, VoiceSession
 from sessions_app.redaction import redact_phone_number, redact_value
 
@@ -41,17 +42,30 @@ class CallbackResult:
 
 
 def _timestamp(raw: str | None) -> dt.datetime:
-    """Twilio sends RFC 2822 ("Mon, 16 Aug 2010 03:45:01 +0000") or ISO 8601; absent means now."""
+    """Twilio sends RFC 2822 ("Mon, 16 Aug 2010 03:45:01 +0000") or ISO 8601; absent means now.
+
+    Anything else, an impossible date ("2026-02-30") or a time outside the window every stored
+    call time keeps to (``input_bounds``), is refused: a signature vouches for the sender, not
+    for the value.
+    """
     if not raw:
         return timezone.now()
-    parsed = parse_datetime(raw)
+    try:
+        parsed = parse_datetime(raw)
+    except ValueError:  # well-formed but impossible: 2026-02-30, hour 25
+        parsed = None
     if parsed is None:
         try:
             parsed = email.utils.parsedate_to_datetime(raw)
-        except (TypeError, ValueError):
-            return timezone.now()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            raise CallbackError(
+                "Timestamp must be an RFC 2822 or ISO 8601 date and time.", param="Timestamp"
+            ) from None
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed, dt.UTC)
+    problem = timestamp_problem(parsed)
+    if problem:
+        raise CallbackError(f"Timestamp {problem}", param="Timestamp")
     return parsed
 
 

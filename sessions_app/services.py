@@ -787,9 +787,13 @@ def sessions_upsert_many(
     return results
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def session_upsert(*, tenant: Tenant, data: Mapping[str, Any], actor: Actor = SYSTEM) -> UpsertResult:
-    """Create or update one session by ``stream_id``, all or nothing (see ``sessions_upsert_many``)."""
+    """Create or update one session by ``stream_id``, all or nothing (see ``sessions_upsert_many``).
+
+    Inside a caller's transaction it takes no savepoint of its own: a refusal rolls the caller's
+    transaction back too (the API reads the stored document in the same transaction).
+    """
     (result,) = sessions_upsert_many(tenant=tenant, items=[data], actor=actor)
     if isinstance(result, ServiceError):
         raise result

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from sessions_app.models import Scope
@@ -93,3 +96,43 @@ def browser_for(make_user):
         return client
 
     return make
+
+
+# --- SQLite: let a transactional test's flush empty the append-only audit table ------------------
+# live_server and transactional_db empty every table after each test. On PostgreSQL that is
+# TRUNCATE, which row triggers ignore; on SQLite it is DELETE, which the audit table's append-only
+# trigger (migration sessions_app 0009) refuses. So on SQLite the trigger is dropped just before
+# each flush and put back for the next test and after the module.
+_APPEND_ONLY = importlib.import_module("sessions_app.migrations.0009_audit_append_only")
+_SQLITE_TRIGGER_NAMES = ("audit_event_no_delete", "audit_event_no_update")
+
+
+def _sqlite_audit_triggers(present: bool) -> None:
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for name in _SQLITE_TRIGGER_NAMES:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+        if present:
+            for statement in _APPEND_ONLY.SQLITE_TRIGGERS:
+                cursor.execute(statement)
+
+
+@pytest.fixture(scope="module")
+def _restore_audit_triggers(django_db_blocker):
+    """Requested by the first transactional test of a module; puts the triggers back after it."""
+    yield
+    with django_db_blocker.unblock():
+        _sqlite_audit_triggers(present=True)
+
+
+@pytest.fixture(autouse=True)
+def _flushable_audit_table(request):
+    if not {"live_server", "transactional_db"} & set(request.fixturenames):
+        yield
+        return
+    request.getfixturevalue("_restore_audit_triggers")
+    request.getfixturevalue("transactional_db")  # set up first, so torn down (flushed) after this
+    _sqlite_audit_triggers(present=True)
+    yield
+    _sqlite_audit_triggers(present=False)

@@ -186,7 +186,7 @@ def _verdicts(summary: analytics.Overview, scope: QueryDict) -> list[dict]:
 def _week_window(week: dt.date, start: dt.datetime | None, end: dt.datetime | None) -> tuple[str, str]:
     """A week's started_after / started_before, clipped to the page's range so the link agrees."""
     after = dt.datetime.combine(week, dt.time(), tzinfo=dt.UTC)
-    before = after + dt.timedelta(weeks=1)
+    before = dt.datetime.combine(rollups.shift_days(week, 7), dt.time(), tzinfo=dt.UTC)
     if start is not None:
         after = max(after, start)
     if end is not None:

@@ -6,16 +6,26 @@ come through ``json_not_found`` and ``json_server_error``, so no HTML error page
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from sessions_app.api.authentication import INVALID_KEY_MESSAGE
+from sessions_app.api.parsers import PayloadTooLarge
 from sessions_app.services import ServiceError
+
+logger = logging.getLogger(__name__)
+
+# How long a client should wait before retrying when the database can't be reached.
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 CODES = {
     status.HTTP_400_BAD_REQUEST: "invalid_request",
@@ -66,7 +76,36 @@ def _validation_message(param: str | None, message: str) -> str:
     return message
 
 
+def database_unavailable(exc: BaseException) -> bool:
+    """The database can't be reached or refused to go on (connection lost, server down, locked)."""
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def database_unavailable_body() -> dict:
+    body = error_body("database_unavailable", "The database is unavailable; retry shortly.")
+    body["error"]["retry_after"] = DATABASE_RETRY_AFTER_SECONDS
+    return body
+
+
+def unstorable_value_body() -> dict:
+    return error_body("invalid_request", "A value in the request is out of range for storage.")
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    if database_unavailable(exc):
+        logger.warning("database unavailable: %s", exc)
+        return Response(
+            database_unavailable_body(),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
+    if isinstance(exc, DataError):
+        # Every field is bounded before it is written; a value the database still refuses is a
+        # gap in that validation: the client gets a 400, and the log says where to close it.
+        logger.error("value refused by the database", exc_info=exc)
+        return Response(unstorable_value_body(), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge(f"The request body exceeds {settings.API_MAX_BODY_BYTES} bytes.")
     if isinstance(exc, ServiceError):
         code = status.HTTP_409_CONFLICT if exc.code == "conflict" else status.HTTP_400_BAD_REQUEST
         return Response(error_body(exc.code, exc.message, exc.param), status=code)
@@ -119,7 +158,13 @@ def json_not_found(request, exception=None):
     return JsonResponse(error_body("not_found", f"No API endpoint at {request.path}."), status=404)
 
 
-def json_server_error(request):
+def json_server_error(request, exc: BaseException | None = None):
+    if exc is not None and database_unavailable(exc):
+        response = JsonResponse(database_unavailable_body(), status=503)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response
+    if isinstance(exc, DataError):
+        return JsonResponse(unstorable_value_body(), status=400)
     return JsonResponse(error_body("server_error", "An unexpected error occurred."), status=500)
 
 

@@ -26,4 +26,7 @@ class LimitedJSONParser(parsers.JSONParser):
         body = stream.read(limit + 1) if stream is not None else b""
         if len(body) > limit:
             raise PayloadTooLarge(f"The request body exceeds {limit} bytes.")
-        return super().parse(BytesIO(body), media_type, parser_context)
+        try:
+            return super().parse(BytesIO(body), media_type, parser_context)
+        except RecursionError:  # nesting beyond the interpreter's stack: refused, not a crash
+            raise exceptions.ParseError("JSON nesting is too deep.") from None

@@ -21,6 +21,7 @@ from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from qa_app.models import Verdict
 from qa_app.services import tag_normalize
+from sessions_app.input_bounds import json_value_problem, timestamp_problem
 from sessions_app.models import Direction, FunctionCallStatus, SessionStatus, TurnRole
 from sessions_app.services import ServiceError
 
@@ -43,12 +44,46 @@ def _ms_field(**kwargs) -> serializers.IntegerField:
     return serializers.IntegerField(min_value=0, max_value=MAX_INT, allow_null=True, required=False, **kwargs)
 
 
-class JSONObjectField(serializers.JSONField):
+class StorableJSONField(serializers.JSONField):
+    """Any JSON value that can be stored and served back (``input_bounds.json_value_problem``)."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        problem = json_value_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
+
+
+class JSONObjectField(StorableJSONField):
+    """A JSON object; ``null`` (when allowed) stands for the empty object."""
+
+    def validate_empty_values(self, data):
+        if data is None and self.allow_null:
+            return True, {}
+        return super().validate_empty_values(data)
+
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
         if not isinstance(value, dict):
             raise serializers.ValidationError("Must be a JSON object.")
         return value
+
+
+class CallTimeField(serializers.DateTimeField):
+    """A call's time, between 2000-01-01 and a day from now (``input_bounds.timestamp_problem``)."""
+
+    default_error_messages = {
+        # DRF's own message for a time its time zone pushes past the calendar (year 1 or 9999).
+        "overflow": "must be between 2000-01-01T00:00:00Z and one day from now.",
+    }
+
+    def to_internal_value(self, value):
+        parsed = super().to_internal_value(value)
+        problem = timestamp_problem(parsed)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return parsed
 
 
 def _fast_check(field: serializers.Field):
@@ -211,10 +246,8 @@ class FunctionCallSerializer(FastPathMixin, serializers.Serializer):
     seq = serializers.IntegerField(min_value=0, max_value=MAX_INT)
     turn_seq = serializers.IntegerField(min_value=0, max_value=MAX_INT, allow_null=True, required=False)
     name = serializers.CharField(max_length=128)
-    arguments = serializers.JSONField(
-        required=False, help_text="The tool's arguments as the model sent them."
-    )
-    result = serializers.JSONField(required=False, allow_null=True)
+    arguments = StorableJSONField(required=False, help_text="The tool's arguments as the model sent them.")
+    result = StorableJSONField(required=False, allow_null=True)
     status = EnumField(FunctionCallStatus.choices, required=False, default=FunctionCallStatus.SUCCEEDED)
     error = serializers.CharField(allow_null=True, allow_blank=True, required=False, max_length=MAX_TEXT)
     latency_ms = _ms_field()
@@ -224,7 +257,9 @@ class ModelContextSerializer(serializers.Serializer):
     provider = serializers.CharField(allow_blank=True, required=False, max_length=64)
     name = serializers.CharField(allow_blank=True, required=False, max_length=128)
     prompt_version = serializers.CharField(allow_blank=True, required=False, max_length=64)
-    params = JSONObjectField(required=False)
+    params = JSONObjectField(
+        required=False, allow_null=True, help_text="null clears them (the empty object)."
+    )
 
 
 class VoiceContextSerializer(serializers.Serializer):
@@ -294,8 +329,10 @@ class VoiceSessionSerializer(serializers.Serializer):
     direction = EnumField(Direction.choices, required=False)
     from_number = serializers.CharField(max_length=32, allow_blank=True, required=False)
     to_number = serializers.CharField(max_length=32, allow_blank=True, required=False)
-    started_at = serializers.DateTimeField(required=False, help_text="Defaults to now on create.")
-    ended_at = serializers.DateTimeField(allow_null=True, required=False)
+    started_at = CallTimeField(
+        required=False, help_text="Defaults to now on create. From 2000-01-01 to a day from now."
+    )
+    ended_at = CallTimeField(allow_null=True, required=False, help_text="From 2000-01-01 to a day from now.")
     duration_ms = serializers.IntegerField(read_only=True, allow_null=True)
     model = ModelContextSerializer(required=False)
     voice = VoiceContextSerializer(required=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.http import Http404, StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -123,11 +124,12 @@ class VoiceSessionListView(TenantAPIView):
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = session_upsert(tenant=self.tenant, data=serializer.validated_data, actor=self.actor)
-        return Response(
-            self.session_document(result.session.pk),
-            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
-        )
+        with transaction.atomic():
+            result = session_upsert(tenant=self.tenant, data=serializer.validated_data, actor=self.actor)
+            # Read before the commit: once the write is committed nothing is left that can fail,
+            # so a stored write is never answered with an error that makes the client retry it.
+            document = self.session_document(result.session.pk)
+        return Response(document, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
 
 class VoiceSessionDetailView(TenantAPIView):

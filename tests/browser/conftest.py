@@ -7,7 +7,6 @@ Screenshots go to tests/browser/screenshots/<name>-<width>.png.
 
 from __future__ import annotations
 
-import importlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,6 @@ import pytest
 # unless told it's fine (the tests are synchronous; only Playwright is async underneath).
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-from django.db import connection
 from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
@@ -60,44 +58,6 @@ _LOGS: dict[int, BrowserLog] = {}
 def browser_log():
     """browser_log(page) -> what the browser reported for ``page`` since it opened, across navigations."""
     return lambda page: _LOGS[id(page)]
-
-
-# --- SQLite: let live_server's flush empty the append-only audit table ------------------------------
-# live_server needs transactional_db, which empties every table after each test. On PostgreSQL
-# that is TRUNCATE, which row triggers ignore; on SQLite it is DELETE, which the audit table's
-# append-only trigger (migration sessions_app 0009) refuses. So on SQLite the trigger is dropped
-# just before each flush and put back for the next test and after the module.
-_APPEND_ONLY = importlib.import_module("sessions_app.migrations.0009_audit_append_only")
-_SQLITE_TRIGGER_NAMES = ("audit_event_no_delete", "audit_event_no_update")
-
-
-def _sqlite_audit_triggers(present: bool) -> None:
-    if connection.vendor != "sqlite":
-        return
-    with connection.cursor() as cursor:
-        for name in _SQLITE_TRIGGER_NAMES:
-            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-        if present:
-            for statement in _APPEND_ONLY.SQLITE_TRIGGERS:
-                cursor.execute(statement)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _restore_audit_triggers(django_db_blocker):
-    yield
-    with django_db_blocker.unblock():
-        _sqlite_audit_triggers(present=True)
-
-
-@pytest.fixture(autouse=True)
-def _flushable_audit_table(request):
-    if "live_server" not in request.fixturenames:
-        yield
-        return
-    request.getfixturevalue("transactional_db")  # set up first, so torn down (flushed) after this
-    _sqlite_audit_triggers(present=True)
-    yield
-    _sqlite_audit_triggers(present=False)
 
 
 # --- Playwright -------------------------------------------------------------------------------
