@@ -164,7 +164,7 @@ def test_a_chunked_json_body_is_read(wsgi_key):
 def test_a_chunked_body_over_the_limit_is_a_413(wsgi_key, settings):
     settings.API_MAX_BODY_BYTES = 5_000
     body = json.dumps({**as_json(session_payload()), "summary": "x" * 10_000}).encode()
-    status, headers, content = _call_wsgi("/api/v1/voice-sessions", body, key=wsgi_key, chunked=True)
+    status, _, content = _call_wsgi("/api/v1/voice-sessions", body, key=wsgi_key, chunked=True)
     assert status.startswith("413")
     assert json.loads(content)["error"]["code"] == "payload_too_large"
     assert not VoiceSession.objects.exists()

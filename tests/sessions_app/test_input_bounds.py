@@ -1,4 +1,4 @@
-"""Writes keep to bounds that every later read can handle; a refused write names its field and stores nothing."""
+"""Writes keep to bounds every later read can handle; a refused write names its field, stores nothing."""
 
 import datetime as dt
 import io
