@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from sessions_app.input_bounds import timestamp_problem
+from sessions_app.input_bounds import is_ascii_digits, timestamp_problem
 from sessions_app.models import CallEvent, CallEventKind, CallLog, Tenant, VoiceSession
 from sessions_app.redaction import redact_phone_number, redact_value
 
@@ -70,7 +70,7 @@ def _timestamp(raw: str | None) -> dt.datetime:
 
 
 def _int(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.strip().isdigit() and len(raw.strip()) < 10 else None
+    return int(raw) if raw and is_ascii_digits(raw.strip()) and len(raw.strip()) < 10 else None
 
 
 def _redacted_payload(params: Mapping[str, str]) -> dict:
@@ -167,7 +167,7 @@ def call_logs_for(*, tenant: Tenant) -> QuerySet[CallLog]:
 
 def is_call_log_id(ref: str) -> bool:
     """Call records are addressed by id or by CallSid ("CA…"); a short run of digits is an id."""
-    return ref.isdigit() and len(ref) <= 18
+    return is_ascii_digits(ref) and len(ref) <= 18
 
 
 def call_log_by_ref(*, tenant: Tenant, ref: str) -> CallLog | None:

@@ -61,7 +61,15 @@ class UtcIsoDateTimeField(IsoDateTimeField):
         try:
             return parsed.astimezone(dt.UTC)
         except OverflowError:
-            raise forms.ValidationError("Date-time out of range.", code="invalid") from None
+            # Its offset moves the instant past the calendar (0001-01-01T00:30+01:00 is in year 0):
+            # still a valid bound, before or after every stored call.
+            edge = dt.datetime.min if parsed.year == 1 else dt.datetime.max
+            return edge.replace(tzinfo=dt.UTC)
+
+
+@extend_schema_field({"type": "boolean"})
+class BooleanChoiceFilter(filters.ChoiceFilter):
+    """``true`` or ``false`` exactly: how OpenAPI serializes a boolean query parameter."""
 
 
 class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
@@ -183,7 +191,7 @@ class VoiceSessionFilterSet(FastFilterSet):
         lookup_expr="lt",
         help_text="ISO 8601; sessions started before. An empty window matches nothing.",
     )
-    escalated = filters.ChoiceFilter(
+    escalated = BooleanChoiceFilter(
         choices=BOOLEAN_CHOICES,
         method="filter_escalated",
         help_text="true or false.",

@@ -81,3 +81,10 @@ def json_value_problem(value) -> str | None:
         elif isinstance(item, int) and not isinstance(item, bool) and not INT64_MIN <= item <= INT64_MAX:
             return "integers must fit in 64 bits."
     return None
+
+
+def is_ascii_digits(text: str) -> bool:
+    """``"123"``, and not ``"³"`` or ``"١٢"``: ``str.isdigit`` says yes to superscripts, which
+    ``int()`` then refuses (a 500 where an id was expected), and to other scripts' digits, which
+    ``int()`` reads as a second spelling of the same id."""
+    return text.isascii() and text.isdigit()

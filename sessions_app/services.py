@@ -139,6 +139,10 @@ def api_key_create(
         )
     if not scopes:
         raise ServiceError("A key needs at least one scope.", param="scopes")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ServiceError(
+            "expires_at must be in the future; a key can't be created expired.", param="expires_at"
+        )
     generated = keys.generate_key()
     with transaction.atomic():
         api_key = ApiKey.objects.create(

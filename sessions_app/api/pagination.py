@@ -208,6 +208,7 @@ class SessionPagination(BasePagination):
                     "Keyset pagination on (started_at, id): send it empty to start, then follow the next "
                     "and previous links. Every page costs the same. Not combined with offset."
                 ),
+                "allowEmptyValue": True,
                 "schema": {"type": "string"},
             },
             {

@@ -9,6 +9,8 @@ from io import BytesIO
 from django.conf import settings
 from rest_framework import exceptions, parsers, status
 
+from sessions_app.input_bounds import is_ascii_digits
+
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
@@ -21,7 +23,7 @@ class LimitedJSONParser(parsers.JSONParser):
         limit = settings.API_MAX_BODY_BYTES
         request = (parser_context or {}).get("request")
         length = request.META.get("CONTENT_LENGTH") if request is not None else None
-        if length and length.isdigit() and int(length) > limit:
+        if length and is_ascii_digits(length) and int(length) > limit:
             raise PayloadTooLarge(f"The request body exceeds {limit} bytes.")
         body = stream.read(limit + 1) if stream is not None else b""
         if len(body) > limit:

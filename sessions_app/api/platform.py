@@ -14,8 +14,11 @@ from rest_framework import authentication, exceptions, generics, permissions, se
 from rest_framework.response import Response
 
 from sessions_app.actors import Actor
+from sessions_app.api import fields
+from sessions_app.api.contract import QueryContractMixin
 from sessions_app.api.pagination import EnvelopePagination
 from sessions_app.api.schema import error_responses
+from sessions_app.input_bounds import is_ascii_digits
 from sessions_app.models import AdminKey, ApiKey, Scope, Tenant
 from sessions_app.presentation import iso
 from sessions_app.services import admin_key_authenticate, api_key_create, api_key_revoke, tenant_create
@@ -70,17 +73,17 @@ class IsPlatformAdmin(permissions.BasePermission):
         return isinstance(request.auth, AdminKey)
 
 
-class TenantSerializer(serializers.Serializer):
-    slug = serializers.SlugField(max_length=64)
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    retention_days = serializers.IntegerField(min_value=1, max_value=36_500, allow_null=True, required=False)
-    redact_on_ingest = serializers.BooleanField(required=False, default=False)
-    twilio_auth_token = serializers.CharField(
+class TenantSerializer(fields.StrictBody):
+    slug = fields.SlugField(max_length=64)
+    name = fields.CharField(max_length=200, required=False, allow_blank=True)
+    retention_days = fields.IntegerField(min_value=1, max_value=36_500, allow_null=True, required=False)
+    redact_on_ingest = fields.BooleanField(required=False, default=False)
+    twilio_auth_token = fields.CharField(
         max_length=128, required=False, allow_blank=True, write_only=True, help_text="Never returned."
     )
-    twilio_auth_token_set = serializers.BooleanField(read_only=True)
-    api_key_count = serializers.IntegerField(read_only=True)
-    created_at = serializers.DateTimeField(read_only=True)
+    twilio_auth_token_set = fields.BooleanField(read_only=True)
+    api_key_count = fields.IntegerField(read_only=True)
+    created_at = fields.DateTimeField(read_only=True)
 
     def to_representation(self, tenant):
         return {
@@ -94,17 +97,17 @@ class TenantSerializer(serializers.Serializer):
         }
 
 
-class ApiKeySerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(max_length=120)
+class ApiKeySerializer(fields.StrictBody):
+    id = fields.IntegerField(read_only=True)
+    name = fields.CharField(max_length=120)
     scopes = serializers.ListField(
-        child=serializers.ChoiceField(choices=Scope.values), min_length=1, help_text=", ".join(Scope.values)
+        child=fields.ChoiceField(choices=Scope.values), min_length=1, help_text=", ".join(Scope.values)
     )
-    expires_at = serializers.DateTimeField(allow_null=True, required=False)
-    prefix = serializers.CharField(read_only=True)
-    created_at = serializers.DateTimeField(read_only=True)
-    last_used_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    revoked_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    expires_at = fields.DateTimeField(allow_null=True, required=False)
+    prefix = fields.CharField(read_only=True)
+    created_at = fields.DateTimeField(read_only=True)
+    last_used_at = fields.DateTimeField(read_only=True, allow_null=True)
+    revoked_at = fields.DateTimeField(read_only=True, allow_null=True)
 
     def to_representation(self, api_key):
         return {
@@ -120,10 +123,10 @@ class ApiKeySerializer(serializers.Serializer):
 
 
 class NewApiKeySerializer(ApiKeySerializer):
-    key = serializers.CharField(read_only=True, help_text="The full key. Shown once, never again.")
+    key = fields.CharField(read_only=True, help_text="The full key. Shown once, never again.")
 
 
-class PlatformView(generics.GenericAPIView):
+class PlatformView(QueryContractMixin, generics.GenericAPIView):
     authentication_classes = [AdminKeyAuthentication]
     unauthenticated_message = INVALID_ADMIN_KEY_MESSAGE
     permission_classes = [IsPlatformAdmin]
@@ -208,7 +211,7 @@ class AdminApiKeyDetailView(PlatformView):
     def delete(self, request, slug, key_id):
         tenant = self.get_tenant(slug)
         keys = ApiKey.objects.select_related("tenant").filter(tenant=tenant)
-        by_id = key_id.isdigit() and len(key_id) <= 18
+        by_id = is_ascii_digits(key_id) and len(key_id) <= 18
         api_key = (keys.filter(pk=int(key_id)) if by_id else keys.filter(prefix=key_id)).first()
         if api_key is None:
             raise Http404

@@ -16,11 +16,13 @@ from django.core.validators import (
     MinValueValidator,
     ProhibitNullCharactersValidator,
 )
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from qa_app.models import Verdict
 from qa_app.services import tag_normalize
+from sessions_app.api import fields
 from sessions_app.input_bounds import json_value_problem, timestamp_problem
 from sessions_app.models import Direction, FunctionCallStatus, SessionStatus, TurnRole
 from sessions_app.services import ServiceError
@@ -31,7 +33,7 @@ MAX_TURNS = 5_000
 MAX_CALLS = 2_000
 
 
-class EnumField(serializers.ChoiceField):
+class EnumField(fields.ChoiceField):
     """A choice field whose error lists the allowed values."""
 
     def __init__(self, choices, **kwargs):
@@ -41,7 +43,7 @@ class EnumField(serializers.ChoiceField):
 
 
 def _ms_field(**kwargs) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=0, max_value=MAX_INT, allow_null=True, required=False, **kwargs)
+    return fields.IntegerField(min_value=0, max_value=MAX_INT, allow_null=True, required=False, **kwargs)
 
 
 class StorableJSONField(serializers.JSONField):
@@ -70,7 +72,7 @@ class JSONObjectField(StorableJSONField):
         return value
 
 
-class CallTimeField(serializers.DateTimeField):
+class CallTimeField(fields.DateTimeField):
     """A call's time, between 2000-01-01 and a day from now (``input_bounds.timestamp_problem``)."""
 
     default_error_messages = {
@@ -122,7 +124,7 @@ def _fast_check(field: serializers.Field):
                 return _SLOW
 
         return check_json
-    if type(field) is serializers.CharField and field.min_length is None:
+    if type(field) in (serializers.CharField, fields.CharField) and field.min_length is None:
         max_length, allow_blank, trim = field.max_length, field.allow_blank, field.trim_whitespace
 
         def check_char(v):
@@ -227,13 +229,13 @@ class FastPathMixin:
 
 
 class TranscriptTurnSerializer(FastPathMixin, serializers.Serializer):
-    seq = serializers.IntegerField(min_value=0, max_value=MAX_INT)
+    seq = fields.IntegerField(min_value=0, max_value=MAX_INT)
     role = EnumField(TurnRole.choices)
-    text = serializers.CharField(allow_blank=True, required=False, max_length=MAX_TEXT, trim_whitespace=False)
+    text = fields.CharField(allow_blank=True, required=False, max_length=MAX_TEXT, trim_whitespace=False)
     start_ms = _ms_field()
     end_ms = _ms_field()
-    confidence = serializers.FloatField(min_value=0, max_value=1, allow_null=True, required=False)
-    interrupted = serializers.BooleanField(required=False, default=False)
+    confidence = fields.FloatField(min_value=0, max_value=1, allow_null=True, required=False)
+    interrupted = fields.BooleanField(required=False, default=False)
 
     def validate(self, attrs):
         start, end = attrs.get("start_ms"), attrs.get("end_ms")
@@ -243,52 +245,78 @@ class TranscriptTurnSerializer(FastPathMixin, serializers.Serializer):
 
 
 class FunctionCallSerializer(FastPathMixin, serializers.Serializer):
-    seq = serializers.IntegerField(min_value=0, max_value=MAX_INT)
-    turn_seq = serializers.IntegerField(min_value=0, max_value=MAX_INT, allow_null=True, required=False)
-    name = serializers.CharField(max_length=128)
+    seq = fields.IntegerField(min_value=0, max_value=MAX_INT)
+    turn_seq = fields.IntegerField(min_value=0, max_value=MAX_INT, allow_null=True, required=False)
+    name = fields.CharField(max_length=128)
     arguments = StorableJSONField(required=False, help_text="The tool's arguments as the model sent them.")
     result = StorableJSONField(required=False, allow_null=True)
     status = EnumField(FunctionCallStatus.choices, required=False, default=FunctionCallStatus.SUCCEEDED)
-    error = serializers.CharField(allow_null=True, allow_blank=True, required=False, max_length=MAX_TEXT)
+    error = fields.CharField(allow_null=True, allow_blank=True, required=False, max_length=MAX_TEXT)
     latency_ms = _ms_field()
 
 
 class ModelContextSerializer(serializers.Serializer):
-    provider = serializers.CharField(allow_blank=True, required=False, max_length=64)
-    name = serializers.CharField(allow_blank=True, required=False, max_length=128)
-    prompt_version = serializers.CharField(allow_blank=True, required=False, max_length=64)
+    provider = fields.CharField(allow_blank=True, required=False, max_length=64)
+    name = fields.CharField(allow_blank=True, required=False, max_length=128)
+    prompt_version = fields.CharField(allow_blank=True, required=False, max_length=64)
     params = JSONObjectField(
         required=False, allow_null=True, help_text="null clears them (the empty object)."
     )
 
 
 class VoiceContextSerializer(serializers.Serializer):
-    provider = serializers.CharField(allow_blank=True, required=False, max_length=64)
-    voice = serializers.CharField(allow_blank=True, required=False, max_length=128)
-    stt = serializers.CharField(allow_blank=True, required=False, max_length=64)
-    language = serializers.CharField(allow_blank=True, required=False, max_length=32)
+    provider = fields.CharField(allow_blank=True, required=False, max_length=64)
+    voice = fields.CharField(allow_blank=True, required=False, max_length=128)
+    stt = fields.CharField(allow_blank=True, required=False, max_length=64)
+    language = fields.CharField(allow_blank=True, required=False, max_length=32)
 
 
 class EscalationSerializer(serializers.Serializer):
-    escalated = serializers.BooleanField(required=False)
-    reason = serializers.CharField(allow_null=True, allow_blank=True, required=False, max_length=MAX_TEXT)
+    escalated = fields.BooleanField(required=False)
+    reason = fields.CharField(allow_null=True, allow_blank=True, required=False, max_length=MAX_TEXT)
     at_ms = _ms_field()
 
 
-class EvaluationSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
+class EvaluationSerializer(fields.StrictBody):
+    id = fields.IntegerField(read_only=True)
     verdict = EnumField(Verdict.choices)
-    score = serializers.IntegerField(min_value=1, max_value=5, allow_null=True, required=False)
+    score = fields.IntegerField(min_value=1, max_value=5, allow_null=True, required=False)
     failure_categories = serializers.ListField(
-        child=serializers.CharField(max_length=64), required=False, max_length=20
+        child=fields.CharField(max_length=64), required=False, max_length=20
     )
-    notes = serializers.CharField(allow_blank=True, required=False, max_length=MAX_TEXT)
-    reviewer = serializers.CharField(read_only=True)
-    created_at = serializers.DateTimeField(read_only=True)
+    notes = fields.CharField(allow_blank=True, required=False, max_length=MAX_TEXT)
+    reviewer = fields.CharField(read_only=True)
+    created_at = fields.DateTimeField(read_only=True)
 
 
-class TagSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=64, help_text="Normalized to lower case, spaces become dashes.")
+# A tag as sent: white space around it is trimmed, then it is 1-64 of these characters starting
+# with a letter or digit; ``tag_normalize`` lowers it and turns spaces into dashes. The schema
+# states exactly that (the length inside the pattern, since it counts after trimming).
+TAG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,63}$"
+TAG_INPUT_PATTERN = f"^[{fields.WHITESPACE}]*[A-Za-z0-9][A-Za-z0-9 _.:-]{{0,63}}[{fields.WHITESPACE}]*$"
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": TAG_INPUT_PATTERN,
+        "description": "Stored in lower case, spaces as dashes: ' Angry Caller' is 'angry-caller'.",
+    }
+)
+class TagField(fields.RegexField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            TAG_PATTERN,  # bounds the length too (1-64 after trimming), which maxLength can't
+            error_messages={
+                "invalid": "A tag is 1-64 characters (letters, digits, spaces, '-', '_', '.', ':') "
+                "starting with a letter or digit."
+            },
+            **kwargs,
+        )
+
+
+class TagSerializer(fields.StrictBody):
+    name = TagField()
 
     def validate_name(self, value: str) -> str:
         try:
@@ -298,7 +326,7 @@ class TagSerializer(serializers.Serializer):
 
 
 class TagListSerializer(serializers.Serializer):
-    tags = serializers.ListField(child=serializers.CharField(), read_only=True)
+    tags = serializers.ListField(child=fields.CharField(), read_only=True)
 
 
 def _unique_seqs(items: list[dict], field: str) -> None:
@@ -311,13 +339,13 @@ def _unique_seqs(items: list[dict], field: str) -> None:
         seen.add(item["seq"])
 
 
-class VoiceSessionSerializer(serializers.Serializer):
+class VoiceSessionSerializer(fields.StrictBody):
     """A voice session. On write, ``stream_id`` identifies it; server fields are read-only."""
 
     id = serializers.UUIDField(read_only=True)
-    stream_id = serializers.CharField(max_length=64, help_text="Media stream id; unique per tenant.")
-    call_sid = serializers.CharField(max_length=64, allow_blank=True, required=False)
-    agent_key = serializers.RegexField(
+    stream_id = fields.CharField(max_length=64, help_text="Media stream id; unique per tenant.")
+    call_sid = fields.CharField(max_length=64, allow_blank=True, required=False)
+    agent_key = fields.RegexField(
         r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$",
         max_length=100,
         required=False,
@@ -325,15 +353,15 @@ class VoiceSessionSerializer(serializers.Serializer):
         error_messages={"invalid": "agent_key may hold letters, digits, '-', '_', '.' and ':'."},
     )
     status = EnumField(SessionStatus.choices, required=False)
-    qa_state = serializers.CharField(read_only=True)
+    qa_state = fields.CharField(read_only=True)
     direction = EnumField(Direction.choices, required=False)
-    from_number = serializers.CharField(max_length=32, allow_blank=True, required=False)
-    to_number = serializers.CharField(max_length=32, allow_blank=True, required=False)
+    from_number = fields.CharField(max_length=32, allow_blank=True, required=False)
+    to_number = fields.CharField(max_length=32, allow_blank=True, required=False)
     started_at = CallTimeField(
         required=False, help_text="Defaults to now on create. From 2000-01-01 to a day from now."
     )
     ended_at = CallTimeField(allow_null=True, required=False, help_text="From 2000-01-01 to a day from now.")
-    duration_ms = serializers.IntegerField(read_only=True, allow_null=True)
+    duration_ms = fields.IntegerField(read_only=True, allow_null=True)
     model = ModelContextSerializer(required=False)
     voice = VoiceContextSerializer(required=False)
     transcript = serializers.ListField(child=TranscriptTurnSerializer(), required=False, max_length=MAX_TURNS)
@@ -341,24 +369,12 @@ class VoiceSessionSerializer(serializers.Serializer):
         child=FunctionCallSerializer(), required=False, max_length=MAX_CALLS
     )
     escalation = EscalationSerializer(required=False)
-    summary = serializers.CharField(
-        allow_blank=True, required=False, max_length=MAX_TEXT, trim_whitespace=False
-    )
-    tags = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=50)
+    summary = fields.CharField(allow_blank=True, required=False, max_length=MAX_TEXT, trim_whitespace=False)
+    tags = serializers.ListField(child=TagField(), required=False, max_length=50)
     evaluations = EvaluationSerializer(many=True, read_only=True)
     metadata = JSONObjectField(required=False)
-    created_at = serializers.DateTimeField(read_only=True)
-    updated_at = serializers.DateTimeField(read_only=True)
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            writable = {name for name, field in self.fields.items() if not field.read_only}
-            readable = set(self.fields) - writable
-            unknown = sorted(set(data) - writable - readable)
-            if unknown:
-                raise serializers.ValidationError({unknown[0]: ["Unknown field."]})
-            data = {key: value for key, value in data.items() if key in writable}
-        return super().to_internal_value(data)
+    created_at = fields.DateTimeField(read_only=True)
+    updated_at = fields.DateTimeField(read_only=True)
 
     def validate_tags(self, value: list[str]) -> list[str]:
         normalized = []

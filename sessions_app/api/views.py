@@ -14,9 +14,10 @@ from rest_framework.response import Response
 from qa_app.services import evaluation_record, session_tag_add, session_tag_remove
 from sessions_app.access import TenantAccess, access_for_api_key
 from sessions_app.actors import Actor
+from sessions_app.api.contract import QueryContractMixin
 from sessions_app.api.pagination import EnvelopePagination, SessionPagination
 from sessions_app.api.renderers import OrjsonRenderer
-from sessions_app.api.schema import error_responses
+from sessions_app.api.schema import FilteredStreamSchema, error_responses
 from sessions_app.api.serializers import (
     EvaluationSerializer,
     TagListSerializer,
@@ -43,7 +44,7 @@ WRITE = Scope.SESSIONS_WRITE.value
 QA_WRITE = Scope.QA_WRITE.value
 
 
-class TenantAPIView(generics.GenericAPIView):
+class TenantAPIView(QueryContractMixin, generics.GenericAPIView):
     """Resolves the key's tenant access once; every read below starts from ``access.sessions()``."""
 
     @property
@@ -205,6 +206,7 @@ class SessionEvaluationsView(TenantAPIView):
 
 
 class VoiceSessionExportView(TenantAPIView):
+    schema = FilteredStreamSchema()
     filter_backends = [FilterBackend]
     filterset_class = VoiceSessionFilterSet
     required_scopes = {"GET": READ}

@@ -76,7 +76,10 @@ def test_revoked_key_gets_401(tenant, make_key):
 
 
 def test_expired_key_gets_401(tenant, make_key):
-    raw = make_key(tenant, expires_at=timezone.now() - dt.timedelta(seconds=1))
+    raw = make_key(tenant, expires_at=timezone.now() + dt.timedelta(hours=1))
+    ApiKey.objects.filter(prefix=raw.split("_")[1]).update(
+        expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
     assert_uniform_401(call(f"Bearer {raw}"))
     live = make_key(tenant, expires_at=timezone.now() + dt.timedelta(days=1))
     assert call(f"Bearer {live}").status_code == 200
