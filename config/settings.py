@@ -246,7 +246,13 @@ USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST")
 # rate limits and login lockouts count the client address they report. 0 trusts only the socket.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
-# A shared cache (rate limits) in production: REDIS_URL; per-process memory otherwise.
+# API rate limits per minute (config/ratelimit.py): each tenant or admin key, and requests without a
+# valid key per client address (counted before their 401). 0 switches a limit off.
+API_RATE_LIMIT_PER_KEY = env_int("API_RATE_LIMIT_PER_KEY", 1000)
+API_RATE_LIMIT_ANONYMOUS_PER_IP = env_int("API_RATE_LIMIT_ANONYMOUS_PER_IP", 60)
+
+# A shared cache (rate limits) in production: REDIS_URL, so every worker counts against one limit;
+# per-process memory otherwise, where each worker counts alone.
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}

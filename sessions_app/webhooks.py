@@ -10,15 +10,13 @@ and stores nothing; an unknown tenant is a 404. Each tenant is rate-limited.
 
 from __future__ import annotations
 
-import time
-
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
+from config import ratelimit
 from sessions_app.api.errors import error_body
 from sessions_app.calls import CallbackError, call_callback_record
 from sessions_app.models import CallEventKind, Tenant
@@ -30,18 +28,6 @@ def signed_url(request) -> str:
     if base:
         return base.rstrip("/") + request.get_full_path()
     return request.build_absolute_uri()
-
-
-def _rate_limited(tenant: Tenant) -> bool:
-    """A fixed one-minute window per tenant, counted in the shared cache (Redis in production)."""
-    key = f"webhook-rate:{tenant.pk}:{int(time.time() // 60)}"
-    if cache.add(key, 1, timeout=120):
-        return False
-    try:
-        return cache.incr(key) > settings.TWILIO_WEBHOOK_RATE_LIMIT_PER_MINUTE
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=120)
-        return False
 
 
 def _error(status: int, code: str, message: str, param: str | None = None) -> JsonResponse:
@@ -62,9 +48,14 @@ def _handle(request, tenant_slug: str, kind: str):
         return _error(
             403, "invalid_signature", "Missing or invalid X-Twilio-Signature.", "X-Twilio-Signature"
         )
-    if _rate_limited(tenant):
-        response = _error(429, "rate_limited", "Too many callbacks for this tenant; retry shortly.")
-        response["Retry-After"] = "60"
+    # Counted after the signature, so only Twilio (holding the token) can spend a tenant's budget.
+    budget = ratelimit.hit(f"webhook:{tenant.pk}", settings.TWILIO_WEBHOOK_RATE_LIMIT_PER_MINUTE)
+    if not budget.allowed:
+        response = _error(
+            429, "rate_limited", f"Too many callbacks for this tenant; retry in {budget.reset} s."
+        )
+        for name, value in budget.headers().items():
+            response[name] = value
         return response
     try:
         call_callback_record(tenant=tenant, kind=kind, params=request.POST.dict())

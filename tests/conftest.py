@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -136,3 +137,9 @@ def _flushable_audit_table(request):
     _sqlite_audit_triggers(present=True)
     yield
     _sqlite_audit_triggers(present=False)
+
+
+@pytest.fixture(autouse=True)
+def _whole_rate_limits():
+    """Each test starts with whole budgets: the limiter counts in the per-process cache."""
+    cache.clear()

@@ -18,6 +18,7 @@ from sessions_app.api import fields
 from sessions_app.api.contract import QueryContractMixin
 from sessions_app.api.pagination import EnvelopePagination
 from sessions_app.api.schema import error_responses
+from sessions_app.api.throttling import RateLimitMixin
 from sessions_app.input_bounds import is_ascii_digits
 from sessions_app.models import AdminKey, ApiKey, Scope, Tenant
 from sessions_app.presentation import iso
@@ -126,7 +127,7 @@ class NewApiKeySerializer(ApiKeySerializer):
     key = fields.CharField(read_only=True, help_text="The full key. Shown once, never again.")
 
 
-class PlatformView(QueryContractMixin, generics.GenericAPIView):
+class PlatformView(QueryContractMixin, RateLimitMixin, generics.GenericAPIView):
     authentication_classes = [AdminKeyAuthentication]
     unauthenticated_message = INVALID_ADMIN_KEY_MESSAGE
     permission_classes = [IsPlatformAdmin]

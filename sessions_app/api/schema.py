@@ -49,8 +49,10 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
         404: "No such object in this tenant.",
         409: "Conflicts with an existing object (e.g. the slug is taken).",
         413: "The request body is too large.",
+        429: "Over the rate limit (per key, or per address without a valid key); retry after `Retry-After`.",
     }
-    return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes}
+    # Any request can be over its budget, so every operation documents the 429.
+    return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in (*codes, 429)}
 
 
 class FilteredStreamSchema(AutoSchema):

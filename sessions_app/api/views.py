@@ -24,6 +24,7 @@ from sessions_app.api.serializers import (
     TagSerializer,
     VoiceSessionSerializer,
 )
+from sessions_app.api.throttling import RateLimitMixin
 from sessions_app.calls import call_log_by_ref, call_logs_for, sessions_for_calls
 from sessions_app.export import CONTENT_TYPES as EXPORT_CONTENT_TYPES
 from sessions_app.export import FORMATS as EXPORT_FORMATS
@@ -44,7 +45,7 @@ WRITE = Scope.SESSIONS_WRITE.value
 QA_WRITE = Scope.QA_WRITE.value
 
 
-class TenantAPIView(QueryContractMixin, generics.GenericAPIView):
+class TenantAPIView(QueryContractMixin, RateLimitMixin, generics.GenericAPIView):
     """Resolves the key's tenant access once; every read below starts from ``access.sessions()``."""
 
     @property
