@@ -7,6 +7,7 @@ ALLOWED_HOSTS  comma-separated; defaults to localhost when DEBUG is on.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
+    "axes",
     "sessions_app",
     "qa_app",
 ]
@@ -75,6 +77,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.security.ContentSecurityPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the locked-out page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -156,6 +159,7 @@ DATABASE_ROUTERS = ["config.routers.PrimaryReplicaRouter"]
 REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 5)
 
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: a locked-out username or address stops here
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -167,6 +171,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+
+# Sign-in lockout (django-axes): LOGIN_FAILURE_LIMIT wrong passwords for one username, or from one
+# client address (config.clientip, so proxies count as TRUSTED_PROXY_COUNT says), lock that
+# username or address for LOGIN_LOCKOUT_MINUTES. Unlock: the admin's "Access attempts", or
+# `manage.py axes_reset_username NAME` / `axes_reset_ip ADDRESS`. A success resets the count.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "config.clientip.client_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_SENSITIVE_PARAMETERS = ["password"]
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/review/"

@@ -32,6 +32,7 @@ class AuditAction:
     READINESS_SIGNED_OFF = "readiness.signed_off"
     READINESS_ATTESTED = "readiness.attested"
     READINESS_CONFIG_CHANGED = "readiness.config_changed"
+    LOGIN_LOCKED_OUT = "login.locked_out"
 
 
 def audit_record(

@@ -55,3 +55,13 @@ def with_param(context, name: str, value) -> str:
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def duration_minutes(value) -> str:
+    """A timedelta as people say it: "15 minutes", "1 minute", "2 hours"."""
+    minutes = max(1, round(value.total_seconds() / 60))
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
