@@ -28,3 +28,13 @@ def client_ip(request) -> str:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return remote
+
+
+def client_ip_address(request) -> str | None:
+    """``client_ip`` when it is an address, else None (a request made in-process has no socket):
+    for django-axes, which stores it in an IP address column."""
+    address = client_ip(request)
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
