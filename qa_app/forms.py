@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 
 from qa_app.models import Severity, Verdict
+from sessions_app.input_bounds import MAX_JSON_DEPTH, json_value_problem
 
 SCORE_CHOICES = [("", "—")] + [(str(value), str(value)) for value in range(1, 6)]
 VERDICT_HINTS = {"pass": "1", "fail": "2", "needs_work": "3"}
@@ -163,9 +166,10 @@ class ReadinessConfigForm(ServiceForm):
 
 
 class JSONListField(forms.CharField):
-    def to_python(self, value):
-        import json
+    """A JSON list typed into a text area, held to what the API holds JSON to (``input_bounds``):
+    no NUL, no lone surrogate, 64-bit integers, bounded nesting."""
 
+    def to_python(self, value):
         value = super().to_python(value)
         if not value.strip():
             return []
@@ -173,8 +177,13 @@ class JSONListField(forms.CharField):
             parsed = json.loads(value)
         except json.JSONDecodeError as error:
             raise forms.ValidationError(f"Not valid JSON: {error.msg} (line {error.lineno}).") from None
+        except RecursionError:
+            raise forms.ValidationError(f"Nested deeper than {MAX_JSON_DEPTH} levels.") from None
         if not isinstance(parsed, list):
             raise forms.ValidationError('Give a JSON list, e.g. [{"name": "lookup_order", "schema": {...}}].')
+        problem = json_value_problem(parsed)
+        if problem:
+            raise forms.ValidationError(f"Can't be stored: {problem}")
         return parsed
 
 

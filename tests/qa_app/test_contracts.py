@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from qa_app.contracts import contract_save, finding_acknowledge, sessions_check
-from qa_app.models import AuditEvent, ContractFinding, FindingKind
+from qa_app.models import AgentContract, AuditEvent, ContractFinding, FindingKind
 from sessions_app.actors import SYSTEM
 from sessions_app.services import ServiceError
 from tests.factories import session_payload
@@ -196,3 +196,23 @@ def test_contract_page_edit_and_acknowledge(tenant, make_session, browser_for):
     finding.refresh_from_db()
     assert finding.acknowledgement == "added in v13"
     assert browser_for(tenant, "viewer").get("/review/agents/nobody/contract/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("tools", "message"),
+    [
+        ('[{"name": "a\\u0000b", "schema": null}]', "Can&#x27;t be stored"),
+        ('[{"name": "\\ud800", "schema": null}]', "Can&#x27;t be stored"),
+        ('[{"name": "x", "schema": {"maximum": 1' + "0" * 30 + "}}]", "64 bits"),
+        ("[" * 100_000 + "]" * 100_000, "Nested deeper"),
+        ("[" * 70 + "]" * 70, "Can&#x27;t be stored"),
+    ],
+    ids=["nul", "surrogate", "huge-int", "recursion", "too-deep"],
+)
+def test_contract_tools_are_held_to_the_api_json_bounds(tenant, make_session, browser_for, tools, message):
+    """These were stored and then broke the page (or answered 500 on save)."""
+    make_session(tenant)  # the agent exists
+    admin = browser_for(tenant, "admin")
+    response = admin.post("/review/agents/billing-agent/contract/save/", {"allowed_tools": tools})
+    assert response.status_code == 400 and message in response.content.decode()
+    assert not AgentContract.objects.filter(tenant=tenant).exists()
