@@ -8,6 +8,7 @@ so the policy is set on the review app and the login pages.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.deprecation import MiddlewareMixin
 
 POLICY = "; ".join(
@@ -32,4 +33,21 @@ class ContentSecurityPolicyMiddleware(MiddlewareMixin):
         if request.path.startswith(PROTECTED_PREFIXES) and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = POLICY
             response.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+
+# The API's public description may be cached; everything else under /api/ is tenant data.
+PUBLIC_API_PATHS = ("/api/v1/schema", "/api/v1/docs")
+
+
+class SecurityHeadersMiddleware(MiddlewareMixin):
+    """``Cache-Control: no-store`` on every API response but the public schema and docs (success
+    or error: an error can carry a tenant's parameter back, and a shared cache or a browser's
+    disk must keep neither), and ``Permissions-Policy`` on every response."""
+
+    def process_response(self, request, response):
+        if request.path.startswith("/api/") and not request.path.startswith(PUBLIC_API_PATHS):
+            response["Cache-Control"] = "no-store"
+        if "Permissions-Policy" not in response:
+            response["Permissions-Policy"] = settings.PERMISSIONS_POLICY
         return response
