@@ -33,6 +33,10 @@ class AuditAction:
     READINESS_ATTESTED = "readiness.attested"
     READINESS_CONFIG_CHANGED = "readiness.config_changed"
     LOGIN_LOCKED_OUT = "login.locked_out"
+    MEMBER_INVITED = "member.invited"
+    INVITATION_ACCEPTED = "invitation.accepted"
+    INVITATION_DECLINED = "invitation.declined"
+    INVITATION_REVOKED = "invitation.revoked"
 
 
 def audit_record(

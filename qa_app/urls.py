@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from qa_app.pages import agent_governance, agents, audit, calls, dashboard, sessions, settings
+from qa_app.pages import agent_governance, agents, audit, calls, dashboard, invitations, sessions, settings
 
 app_name = "review"
 
@@ -17,6 +17,22 @@ urlpatterns = [
     path("sessions/<uuid:session_id>/evaluations/", sessions.evaluation_create, name="evaluation-create"),
     path("settings/", settings.settings_page, name="settings"),
     path("settings/members/", settings.member_add, name="member-add"),
+    path(
+        "settings/invitations/<int:invitation_id>/revoke/",
+        settings.invitation_revoke_view,
+        name="invitation-revoke",
+    ),
+    path("invitations/", invitations.invitation_list, name="invitations"),
+    path(
+        "invitations/<int:invitation_id>/accept/",
+        invitations.invitation_accept_view,
+        name="invitation-accept",
+    ),
+    path(
+        "invitations/<int:invitation_id>/decline/",
+        invitations.invitation_decline_view,
+        name="invitation-decline",
+    ),
     path("settings/members/<int:user_id>/role/", settings.member_role_change, name="member-role"),
     path("settings/members/<int:user_id>/raw/", settings.member_raw_access, name="member-raw"),
     path("settings/members/<int:user_id>/remove/", settings.member_delete, name="member-remove"),

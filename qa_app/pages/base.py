@@ -25,6 +25,10 @@ MAX_PAGE_SIZE = 200
 MAX_OFFSET = 10_000_000
 
 
+class NoTenantYet(Http404):
+    """The user belongs to no tenant: nothing to review until an admin adds or invites them."""
+
+
 @dataclass(frozen=True)
 class ReviewAccess:
     access: TenantAccess
@@ -54,7 +58,7 @@ def review_access(request: HttpRequest, tenant: Tenant | None = None) -> ReviewA
             raise Http404("No such tenant.")
         tenant = by_slug.get(wanted) or (tenants[0] if tenants else None)
     if tenant is None:
-        raise Http404("You are not a member of any tenant yet. Ask a tenant admin to add you.")
+        raise NoTenantYet("You are not a member of any tenant yet. Ask a tenant admin to add you.")
     access = access_for_user(request.user, tenant)
     if access is None:
         raise Http404("No such tenant.")

@@ -389,7 +389,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             }
             for item in figures.findings
         ],
-        "agents": agent_keys(review.tenant),
+        "agents": agent_keys(review.access),
         "agent_key": agent_key,
         "versions": _agent_versions(review, agent_key),
         "compare_url": _compare_url(agent_key),

@@ -18,8 +18,10 @@ from django.views.decorators.http import require_POST
 
 from qa_app.audit import AuditAction, audit_record
 from qa_app.forms import VERDICT_HINTS, EvaluationForm, TagForm
+from qa_app.invitations import pending_invitation_count
 from qa_app.models import ContractFinding, SessionTag, Tag
 from qa_app.pages.base import (
+    NoTenantYet,
     ReviewAccess,
     actor_for,
     hidden_params,
@@ -103,19 +105,31 @@ def filtered_sessions(review: ReviewAccess, params: QueryDict):
     return filterset.qs, filterset
 
 
-def agent_keys(tenant) -> list[str]:
-    """The tenant's agents for the filter bar; cached, since DISTINCT over millions of rows isn't free."""
-    key = f"review:agents:{tenant.pk}"
+def agent_keys(access) -> list[str]:
+    """The agents for the filter bar: the tenant's, cached (DISTINCT over millions of rows isn't
+    free); for a user shared single sessions, only those sessions' agents."""
+    if access.shared_session_ids is not None:
+        return sorted(set(access.sessions().order_by().values_list("agent_key", flat=True)))
+    key = f"review:agents:{access.tenant.pk}"
     agents = cache.get(key)
     if agents is None:
         agents = sorted(
-            VoiceSession.objects.filter(tenant=tenant)
+            VoiceSession.objects.filter(tenant=access.tenant)
             .order_by()
             .values_list("agent_key", flat=True)
             .distinct()
         )
         cache.set(key, agents, AGENT_CACHE_SECONDS)
     return agents
+
+
+def tag_names(access) -> list[str]:
+    """The tag names to suggest: the tenant's, or for a user shared single sessions only the tags
+    on those sessions (the tenant's vocabulary is not theirs to see)."""
+    tags = Tag.objects.filter(tenant=access.tenant)
+    if access.shared_session_ids is not None:
+        tags = tags.filter(session_tags__session_id__in=access.shared_session_ids).distinct()
+    return list(tags.order_by("name").values_list("name", flat=True)[:500])
 
 
 def _parse(value: str | None) -> dt.datetime | None:
@@ -148,7 +162,13 @@ def _jump_target(review: ReviewAccess, text: str) -> str | None:
 
 @review_page
 def session_list(request: HttpRequest) -> HttpResponse:
-    review = review_access(request)
+    try:
+        review = review_access(request)
+    except NoTenantYet:
+        # The landing page of someone invited but not yet in any tenant is their invitations.
+        if pending_invitation_count(request.user):
+            return redirect("review:invitations")
+        raise
     params = filter_params(request)
     target = _jump_target(review, params.get("q", ""))
     if target:
@@ -185,8 +205,8 @@ def session_list(request: HttpRequest) -> HttpResponse:
         "query": query,
         "sessions": sessions,
         **window.context(len(rows)),
-        "agents": agent_keys(review.tenant),
-        "tag_names": list(Tag.objects.filter(tenant=review.tenant).values_list("name", flat=True)[:500]),
+        "agents": agent_keys(review.access),
+        "tag_names": tag_names(review.access),
         "status_choices": STATUS_CHOICES,
         "qa_state_choices": QaState.choices,
         "escalated_choices": BOOLEAN_CHOICES,
@@ -298,7 +318,7 @@ def render_session(
         "evaluation_form": evaluation_form or EvaluationForm(taxonomy=taxonomy),
         "tag_form": tag_form or TagForm(),
         "verdict_hints": VERDICT_HINTS,
-        "tag_names": list(Tag.objects.filter(tenant=review.tenant).values_list("name", flat=True)[:500]),
+        "tag_names": tag_names(review.access),
         "purged": session.purged_at is not None,
     }
     return render(request, "review/session_detail.html", context, status=status)

@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from qa_app.forms import ApiKeyForm, FailureCategoryForm, MemberAddForm, PolicyForm, RoleForm
-from qa_app.models import Severity
+from qa_app.invitations import invitation_create, invitation_revoke, pending_invitations
+from qa_app.models import Severity, TenantInvitation
 from qa_app.pages.base import ReviewAccess, actor_for, require, review_access, review_page
 from qa_app.selectors import failure_categories_for
 from qa_app.services import failure_category_retire, failure_category_save
@@ -30,6 +31,7 @@ from sessions_app.services import (
     api_key_revoke,
     member_permission_set,
     member_remove,
+    member_role,
     member_set_role,
     tenant_policy_update,
 )
@@ -67,6 +69,9 @@ def render_settings(
         "can_members": can_members,
         "can_keys": can_keys,
         "members": tenant_members(tenant=tenant) if can_members else [],
+        "invitations": list(pending_invitations(tenant=tenant).order_by("-created_at"))
+        if can_members
+        else [],
         "keys": list(
             ApiKey.objects.filter(tenant=tenant).select_related("created_by").order_by("-created_at")
         )
@@ -97,11 +102,12 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 # --- members -----------------------------------------------------------------------------------
 
 
-def _member_user(user_id: int):
-    user = get_user_model().objects.filter(pk=user_id).first()
-    if user is None:
-        raise Http404("No such user.")
-    return user
+def _member_user(tenant, user_id: int):
+    """A member of this tenant, or the same 404 as for an id nobody has: a tenant admin can't
+    change, or even learn the name of, a user of another tenant."""
+    if not any(member.user_id == user_id for member in tenant_members(tenant=tenant)):
+        raise Http404("No such member.")
+    return get_user_model().objects.get(pk=user_id)
 
 
 @review_page
@@ -113,28 +119,50 @@ def member_add(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         username, password = form.cleaned_data["username"].strip(), form.cleaned_data["password"]
         user_model = get_user_model()
+        role, actor = form.cleaned_data["role"], actor_for(request)
+        invited = False
         with transaction.atomic():
             user = user_model.objects.filter(username=username).first()
             if user is None and not password:
                 form.add_error("password", "No user has this name; give a password to create them.")
-            else:
+            elif user is None or member_role(tenant=review.tenant, user=user) is not None:
+                # A new user is created into this tenant; a member just changes role.
                 if user is None:
                     user = user_model.objects.create_user(username=username, password=password)
                 try:
-                    member_set_role(
-                        tenant=review.tenant,
-                        user=user,
-                        role=form.cleaned_data["role"],
-                        actor=actor_for(request),
-                    )
+                    member_set_role(tenant=review.tenant, user=user, role=role, actor=actor)
                 except ServiceError as error:
                     form.add_error("role", error.message)
+            else:
+                # Someone else's user (or nobody's yet): they join only if they accept.
+                invitation_create(tenant=review.tenant, user=user, role=role, actor=actor)
+                invited = True
         if not form.errors:
-            messages.success(
-                request, f"{username} is now {form.cleaned_data['role']} in {review.tenant.name}."
-            )
+            if invited:
+                messages.success(
+                    request,
+                    f"Invitation sent: {username} joins as {role} after accepting it on their "
+                    "Invitations page (it expires in 7 days).",
+                )
+            else:
+                messages.success(request, f"{username} is now {role} in {review.tenant.name}.")
             return _back("#members")
     return render_settings(request, review, member_form=form, status=400)
+
+
+@review_page
+@require_POST
+def invitation_revoke_view(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    review = _settings_access(request)
+    require(review.access, "manage_members")
+    try:
+        invitation = invitation_revoke(
+            invitation_id=invitation_id, tenant=review.tenant, actor=actor_for(request)
+        )
+    except TenantInvitation.DoesNotExist:
+        raise Http404("No such invitation.") from None
+    messages.success(request, f"The invitation to {invitation.user.get_username()} was revoked.")
+    return _back("#members")
 
 
 @review_page
@@ -142,7 +170,7 @@ def member_add(request: HttpRequest) -> HttpResponse:
 def member_role_change(request: HttpRequest, user_id: int) -> HttpResponse:
     review = _settings_access(request)
     require(review.access, "manage_members")
-    user = _member_user(user_id)
+    user = _member_user(review.tenant, user_id)
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Pick a role: viewer, analyst or admin.")
@@ -164,7 +192,7 @@ def member_role_change(request: HttpRequest, user_id: int) -> HttpResponse:
 def member_raw_access(request: HttpRequest, user_id: int) -> HttpResponse:
     review = _settings_access(request)
     require(review.access, "manage_members")
-    user = _member_user(user_id)
+    user = _member_user(review.tenant, user_id)
     granted = request.POST.get("granted") == "1"
     member_permission_set(
         tenant=review.tenant,
@@ -183,7 +211,7 @@ def member_raw_access(request: HttpRequest, user_id: int) -> HttpResponse:
 def member_delete(request: HttpRequest, user_id: int) -> HttpResponse:
     review = _settings_access(request)
     require(review.access, "manage_members")
-    user = _member_user(user_id)
+    user = _member_user(review.tenant, user_id)
     try:
         removed = member_remove(tenant=review.tenant, user=user, actor=actor_for(request))
     except ServiceError as error:

@@ -150,7 +150,7 @@ def test_another_tenants_session_404_reads_like_an_unknown_session(
 
 @pytest.mark.browser
 def test_admin_creates_uses_and_revokes_a_key_and_manages_members(
-    live_server, page, phone_page, login, screenshot, browser_log, tenant, make_user, make_session
+    live_server, page, phone_page, new_page, login, screenshot, browser_log, tenant, make_user, make_session
 ):
     make_session(tenant)
     make_user("ada", tenant, "admin")
@@ -191,12 +191,32 @@ def test_admin_creates_uses_and_revokes_a_key_and_manages_members(
     revoked = api_get(page, list_url, raw)
     assert revoked.status == 401, revoked.text()
 
-    # Members: add an existing user as analyst, then demote through the auto-submitting select.
+    # Members: an existing user is invited, not added; she accepts on her own Invitations page.
     page.get_by_label("Username").fill("nina")
     page.locator("form.add-member select[name=role]").select_option("analyst")
     page.get_by_role("button", name="Add member").click()
     page.wait_for_url(re.compile(r"/review/settings/#members$"))
-    expect(page.locator(".flash-stack")).to_contain_text("nina is now analyst")
+    expect(page.locator(".flash-stack")).to_contain_text("Invitation sent: nina joins as analyst")
+    expect(page.get_by_test_id("invitation-nina")).to_contain_text("Analyst")
+    expect(page.get_by_label("Role of nina")).to_have_count(0)
+    assert access_for_user(nina, tenant) is None
+    screenshot(page, "settings-invitation")
+
+    invited = new_page("desktop")
+    login(invited, "nina")  # no tenant yet: she lands on her invitations
+    expect(invited).to_have_url(re.compile(r"/review/invitations/$"))
+    expect(invited.get_by_test_id("nav-invitations")).to_contain_text("1")
+    expect(invited.get_by_test_id("invitation")).to_contain_text(tenant.name)
+    screenshot(invited, "invitations")
+    invited.get_by_role("button", name="Accept").click()
+    invited.wait_for_url(re.compile(rf"/review/\?tenant={tenant.slug}$"))
+    expect(invited.locator(".flash-stack")).to_contain_text(f"You joined {tenant.name} as analyst")
+    expect(invited.get_by_test_id("nav-invitations")).to_have_count(0)
+    assert_clean(invited, browser_log)
+
+    # Then demote her through the auto-submitting select.
+    page.goto(settings_url)
+    expect(page.get_by_test_id("invitation-nina")).to_have_count(0)
     role = page.get_by_label("Role of nina")
     expect(role).to_have_value("analyst")
     with page.expect_navigation():
@@ -208,8 +228,26 @@ def test_admin_creates_uses_and_revokes_a_key_and_manages_members(
     assert access is not None and access.can_view and not access.can_review
     assert_clean(page, browser_log)
 
-    # The same flow on a phone, for the screenshot (a key is only ever shown once).
+    # The same flow on a phone, for the screenshots (a key is only ever shown once).
+    make_user("omar")  # exists, belongs to nobody
     login(phone_page, "ada")
+    phone_page.goto(settings_url)
+    phone_page.get_by_label("Username").fill("omar")
+    phone_page.get_by_role("button", name="Add member").click()
+    expect(phone_page.get_by_test_id("invitation-omar")).to_be_visible()
+    screenshot(phone_page, "settings-invitation")
+    for name in ("settings-invitation",):
+        width = phone_page.evaluate("document.documentElement.scrollWidth")
+        if width > 390:
+            overflow[name] = (width, phone_page.evaluate(WIDER_THAN_VIEWPORT, 390))
+    omar_phone = new_page("phone")
+    login(omar_phone, "omar")
+    expect(omar_phone.get_by_test_id("invitation")).to_contain_text(tenant.name)
+    screenshot(omar_phone, "invitations")
+    width = omar_phone.evaluate("document.documentElement.scrollWidth")
+    if width > 390:
+        overflow["invitations"] = (width, omar_phone.evaluate(WIDER_THAN_VIEWPORT, 390))
+    assert_clean(omar_phone, browser_log)
     phone_raw = create_key(phone_page, "phone key")
     screenshot(phone_page, "settings-new-key")
     width = phone_page.evaluate("document.documentElement.scrollWidth")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
 
-from qa_app.models import AuditEvent
+from qa_app.models import AuditEvent, TenantInvitation
 from sessions_app.access import access_for_user
 from sessions_app.models import ApiKey
 from sessions_app.services import api_key_authenticate, api_key_create, member_role
@@ -83,12 +84,18 @@ def test_revoking_a_key(tenant, other_tenant, browser_for):
 
 def test_adding_members_existing_and_new(tenant, browser_for, make_user):
     admin = browser_for(tenant, "admin")
-    make_user("existing")
+    existing = make_user("existing")
+    # An existing user isn't pulled in: they're invited and join when they accept.
     assert (
         admin.post("/review/settings/members/", {"username": "existing", "role": "analyst"}).status_code
         == 302
     )
-    assert member_role(tenant=tenant, user=get_user_model().objects.get(username="existing")) == "analyst"
+    assert member_role(tenant=tenant, user=existing) is None
+    invitation = TenantInvitation.objects.get(tenant=tenant, user=existing)
+    member = Client()
+    member.force_login(existing)
+    member.post(f"/review/invitations/{invitation.pk}/accept/")
+    assert member_role(tenant=tenant, user=existing) == "analyst"
     refused = admin.post("/review/settings/members/", {"username": "newbie", "role": "viewer"})
     assert refused.status_code == 400 and "give a password" in html(refused)
     assert not get_user_model().objects.filter(username="newbie").exists()
