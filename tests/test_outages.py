@@ -133,6 +133,31 @@ def test_a_committed_write_is_answered_201_even_if_the_connection_drops_after(
     assert VoiceSession.objects.filter(stream_id=payload["stream_id"]).count() == 1
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's fast path")
+def test_a_connection_lost_inside_copy_is_a_503_not_a_500(transactional_db, tenant, make_key):
+    """COPY goes to psycopg directly, past Django's error wrapper: the driver's own
+    OperationalError (a backend killed mid-COPY) is the same outage as a wrapped one."""
+    import psycopg
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_key(tenant, ['sessions:write'])}")
+    client.get("/api/v1/voice-sessions")
+    real_copy = psycopg.Cursor.copy
+
+    def lost_copy(self, statement, *args, **kwargs):
+        raise psycopg.OperationalError("consuming input failed: server closed the connection unexpectedly")
+
+    psycopg.Cursor.copy = lost_copy
+    try:
+        response = client.post("/api/v1/voice-sessions", as_json(session_payload()), format="json")
+    finally:
+        psycopg.Cursor.copy = real_copy
+    assert response.status_code == 503, response.content
+    assert response["Retry-After"] == "5"
+    assert response.json()["error"]["code"] == "database_unavailable"
+    assert VoiceSession.objects.count() == 0
+
+
 # --- connections killed mid-ingest --------------------------------------------------------------
 
 

@@ -76,9 +76,21 @@ def _validation_message(param: str | None, message: str) -> str:
     return message
 
 
+try:
+    import psycopg
+
+    # The COPY and pipeline fast paths talk to psycopg directly, past Django's error wrapper.
+    _DRIVER_UNAVAILABLE: tuple[type[BaseException], ...] = (
+        psycopg.OperationalError,
+        psycopg.InterfaceError,
+    )
+except ImportError:  # pragma: no cover - psycopg is a dependency; SQLite-only installs may lack it
+    _DRIVER_UNAVAILABLE = ()
+
+
 def database_unavailable(exc: BaseException) -> bool:
     """The database can't be reached or refused to go on (connection lost, server down, locked)."""
-    return isinstance(exc, OperationalError | InterfaceError)
+    return isinstance(exc, (OperationalError, InterfaceError, *_DRIVER_UNAVAILABLE))
 
 
 def database_unavailable_body() -> dict:
