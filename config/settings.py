@@ -4,6 +4,8 @@ DATABASE_URL   unset -> SQLite file in the project; postgres://... -> PostgreSQL
 SECRET_KEY     required unless DEBUG is on (production refuses to start without one).
 DEBUG          "1"/"true" for development; off by default.
 ALLOWED_HOSTS  comma-separated; defaults to localhost when DEBUG is on.
+ENCRYPTION_KEYS comma-separated Fernet keys for secrets at rest (first encrypts); see
+               sessions_app/encryption.py. Unset: derived from SECRET_KEY (check --deploy warns).
 """
 
 import os
@@ -42,6 +44,9 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
+
+# Secrets the app must read back (tenants' Twilio auth tokens) are encrypted with these.
+ENCRYPTION_KEYS = env_list("ENCRYPTION_KEYS", [])
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 
 from qa_app.models import FailureCategory
 from sessions_app.actors import Actor
+from sessions_app.encryption import secret_is_readable
 from sessions_app.models import ApiKey, FunctionCall, Scope, Tenant, TranscriptTurn, VoiceSession
 from sessions_app.services import POLICY_FIELDS, api_key_create, api_key_revoke, tenant_policy_update
 
@@ -41,7 +42,8 @@ class TenantForm(forms.ModelForm):
         new = self.cleaned_data.get("twilio_auth_token")
         if self.cleaned_data.get("clear_twilio_auth_token"):
             return ""
-        return new or (self.instance.twilio_auth_token if self.instance.pk else "")
+        # Kept as stored (so an undecryptable one survives an edit until the right key is back).
+        return new or (self.instance.__dict__.get("twilio_auth_token", "") if self.instance.pk else "")
 
 
 class FailureCategoryInline(admin.TabularInline):
@@ -68,6 +70,8 @@ class TenantAdmin(admin.ModelAdmin):
 
     @admin.display(description="Twilio auth token")
     def twilio_token(self, tenant):
+        if not secret_is_readable(tenant, "twilio_auth_token"):
+            return "set, but ENCRYPTION_KEYS can't decrypt it (webhooks are refused)"
         return mask_secret(tenant.twilio_auth_token)
 
     def save_model(self, request, obj, form, change):

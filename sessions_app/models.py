@@ -12,6 +12,8 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from sessions_app.encryption import EncryptedTextField
+
 # The text-search configuration of the session search vector (PostgreSQL).
 SEARCH_CONFIG = "english"
 
@@ -30,8 +32,9 @@ class Tenant(models.Model):
     redact_on_ingest = models.BooleanField(
         default=False, help_text="Store only redacted text: the raw transcript never reaches the database."
     )
-    twilio_auth_token = models.CharField(
-        max_length=128, blank=True, help_text="Used to verify X-Twilio-Signature; never displayed in full."
+    # Encrypted at rest (it can't be a digest: Twilio signs each webhook with the token itself).
+    twilio_auth_token = EncryptedTextField(
+        blank=True, default="", help_text="Used to verify X-Twilio-Signature; never displayed in full."
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -5,10 +5,13 @@ CSRF-exempt and the signature is the credential): it is checked with the officia
 package against the tenant's auth token and the URL Twilio called. Behind a proxy that URL is
 ``TWILIO_WEBHOOK_BASE_URL`` + the path, or rebuilt from X-Forwarded-Proto/Host when
 ``USE_X_FORWARDED_HOST`` and ``SECURE_PROXY_SSL`` are on. A bad or missing signature is a 403
-and stores nothing; an unknown tenant is a 404. Each tenant is rate-limited.
+and stores nothing, as does a token the configured ENCRYPTION_KEYS can't decrypt; an unknown
+tenant is a 404. Each tenant is rate-limited.
 """
 
 from __future__ import annotations
+
+import logging
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
@@ -19,7 +22,10 @@ from twilio.request_validator import RequestValidator
 from config import ratelimit
 from sessions_app.api.errors import error_body
 from sessions_app.calls import CallbackError, call_callback_record
+from sessions_app.encryption import UndecryptableSecret
 from sessions_app.models import CallEventKind, Tenant
+
+logger = logging.getLogger(__name__)
 
 
 def signed_url(request) -> str:
@@ -39,7 +45,12 @@ def _handle(request, tenant_slug: str, kind: str):
     if tenant is None:
         return _error(404, "not_found", "No such tenant.")
     signature = request.headers.get("X-Twilio-Signature", "")
-    token = tenant.twilio_auth_token
+    try:
+        token = tenant.twilio_auth_token
+    except UndecryptableSecret as error:
+        # Refused like a bad signature (nothing to verify with), and loud for the operator.
+        logger.error("Webhook for tenant %s refused: %s", tenant.slug, error)
+        token = ""
     if (
         not token
         or not signature

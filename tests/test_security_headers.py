@@ -60,6 +60,7 @@ PRODUCTION = {
     "SECRET_KEY": "documented-production-secret-" + "k" * 40,
     "ALLOWED_HOSTS": "voice.example.com",
     "SECURE_PROXY_SSL": "1",
+    "ENCRYPTION_KEYS": "RecaXjWENTwKEVe5bqJPEnPckHAgZCfva0hDQx6Z0ko=",  # Fernet.generate_key()
 }
 
 

@@ -19,6 +19,7 @@ from sessions_app.api.contract import QueryContractMixin
 from sessions_app.api.pagination import EnvelopePagination
 from sessions_app.api.schema import error_responses
 from sessions_app.api.throttling import RateLimitMixin
+from sessions_app.encryption import secret_is_set
 from sessions_app.input_bounds import is_ascii_digits
 from sessions_app.models import AdminKey, ApiKey, Scope, Tenant
 from sessions_app.presentation import iso
@@ -92,7 +93,7 @@ class TenantSerializer(fields.StrictBody):
             "name": tenant.name,
             "retention_days": tenant.retention_days,
             "redact_on_ingest": tenant.redact_on_ingest,
-            "twilio_auth_token_set": bool(tenant.twilio_auth_token),
+            "twilio_auth_token_set": secret_is_set(tenant, "twilio_auth_token"),
             "api_key_count": getattr(tenant, "active_key_count", 0),
             "created_at": iso(tenant.created_at),
         }
