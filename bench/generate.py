@@ -607,8 +607,8 @@ def ensure(sessions: int, *, seed: int = 20_260_101, quiet: bool = False) -> dic
     from tqdm import tqdm
 
     from bench.env import conninfo
-    from qa_app import rollups
     from qa_app.models import Tag
+    from sessions_app import changes
     from sessions_app.models import Tenant, VoiceSession
     from sessions_app.services import tenant_create
 
@@ -669,7 +669,7 @@ def ensure(sessions: int, *, seed: int = 20_260_101, quiet: bool = False) -> dic
         raise writer.error
     load_seconds = time.perf_counter() - began
     # COPY bypasses the services, which mark the days they write stale for the dashboard rollups.
-    rollups.mark_days_stale(
+    changes.mark_days_changed(
         tenant.pk,
         VoiceSession.objects.filter(tenant=tenant)
         .annotate(day=TruncDate("started_at", tzinfo=dt.UTC))

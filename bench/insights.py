@@ -107,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     from qa_app import analytics, rollups
     from qa_app.readiness import readiness_for
     from qa_app.selectors import failure_categories_for
+    from sessions_app import changes
     from sessions_app.filters import VoiceSessionFilterSet
     from sessions_app.models import Tenant, VoiceSession
     from sessions_app.selectors import sessions_for
@@ -155,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def after_a_write():
         """A session was just written today: the read recomputes that day first."""
-        rollups.mark_stale(tenant.pk, [newest])
+        changes.mark_changed(tenant.pk, [newest])
         return figures(year)
 
     busiest = (

@@ -30,6 +30,13 @@ urlpatterns = [
         webhooks.stream_status,
         name="twilio-stream-status",
     ),
+    # The audit trail's model moved to sessions_app; old bookmarks to its admin still land.
+    re_path(
+        r"^admin/qa_app/auditevent/(?P<rest>.*)$",
+        RedirectView.as_view(
+            url="/admin/sessions_app/auditevent/%(rest)s", permanent=True, query_string=True
+        ),
+    ),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("review/", include("qa_app.urls")),

@@ -1,25 +1,10 @@
-"""Evaluations and audit events are evidence: the admin shows them and never changes them."""
+"""Evaluations are evidence: the admin shows them and never changes them."""
 
 from django.contrib import admin
 
-from qa_app.models import AuditEvent, Evaluation, Tag
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return request.method in ("GET", "HEAD") and super().has_view_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_actions(self, request):
-        return {}
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
+from qa_app.models import Evaluation, FailureCategory, Tag
+from sessions_app.admin import ReadOnlyAdmin, TenantAdmin
+from sessions_app.models import Tenant
 
 
 @admin.register(Evaluation)
@@ -30,17 +15,26 @@ class EvaluationAdmin(ReadOnlyAdmin):
     list_select_related = ["tenant", "session"]
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "tenant", "actor_label", "action", "target_type", "target_id"]
-    list_filter = ["tenant", "action"]
-    search_fields = ["actor_label", "target_id"]
-    list_select_related = ["tenant"]
-    date_hierarchy = "created_at"
-
-
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
     list_display = ["name", "tenant", "created_at"]
     list_filter = ["tenant"]
     search_fields = ["name"]
+
+
+class FailureCategoryInline(admin.TabularInline):
+    """The tenant's failure taxonomy; categories are retired, never deleted, so history stays readable."""
+
+    model = FailureCategory
+    fields = ["name", "label", "severity", "description", "position", "retired_at"]
+    extra = 0
+    can_delete = False
+
+
+# The tenant's page in the admin is sessions_app's, with qa_app's taxonomy added beneath it.
+admin.site.unregister(Tenant)
+
+
+@admin.register(Tenant)
+class TenantWithTaxonomyAdmin(TenantAdmin):
+    inlines = [*TenantAdmin.inlines, FailureCategoryInline]

@@ -16,9 +16,9 @@ from django.utils import timezone
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from qa_app.audit import AuditAction, audit_record
 from qa_app.models import AgentContract, ContractFinding, FindingKind
 from sessions_app.actors import Actor
+from sessions_app.audit import AuditAction, audit_record
 from sessions_app.models import FunctionCall, Tenant, VoiceSession
 from sessions_app.services import ServiceError
 

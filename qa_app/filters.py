@@ -2,8 +2,8 @@
 
 from django_filters import rest_framework as filters
 
-from qa_app.models import AuditEvent
 from sessions_app.filters import UtcIsoDateTimeFilter
+from sessions_app.models import AuditEvent
 
 
 class AuditEventFilterSet(filters.FilterSet):

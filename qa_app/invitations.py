@@ -11,10 +11,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from qa_app.audit import AuditAction, audit_record
 from qa_app.models import InvitationState, TenantInvitation
 from sessions_app import roles
 from sessions_app.actors import Actor
+from sessions_app.audit import AuditAction, audit_record
 from sessions_app.models import Tenant
 from sessions_app.services import ServiceError, member_set_role
 

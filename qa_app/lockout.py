@@ -10,10 +10,10 @@ from django.contrib.auth import get_user_model
 from django.dispatch import receiver
 from django.utils import timezone
 
-from qa_app.audit import AuditAction, audit_record
-from qa_app.models import AuditEvent
 from sessions_app.access import tenants_for_user
 from sessions_app.actors import SYSTEM
+from sessions_app.audit import AuditAction, audit_record
+from sessions_app.models import AuditEvent
 
 
 @receiver(user_locked_out, dispatch_uid="qa_app.lockout.audit")

@@ -1,40 +1,13 @@
-"""Tags, evaluations and the audit trail: the evidence QA produces about sessions.
+"""Tags, evaluations, contracts and readiness: the judgment QA produces about sessions.
 
-Evaluations and audit events are append-only: history is evidence, so nothing here updates or
-deletes them (the managers refuse bulk changes, and instances refuse a second save).
+Evaluations, sign-offs and attestations are append-only (``sessions_app.models.AppendOnlyModel``):
+history is evidence, so nothing here updates or deletes them.
 """
 
 from django.conf import settings
 from django.db import models
 
-from sessions_app.models import ApiKey, Tenant, VoiceSession
-
-
-class AppendOnlyError(Exception):
-    """Raised when code tries to change or delete an append-only record."""
-
-
-class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AppendOnlyError(f"{self.model.__name__} is append-only")
-
-    def delete(self):
-        raise AppendOnlyError(f"{self.model.__name__} is append-only")
-
-
-class AppendOnlyModel(models.Model):
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError(f"{type(self).__name__} is append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError(f"{type(self).__name__} is append-only")
+from sessions_app.models import ApiKey, AppendOnlyModel, Tenant, VoiceSession
 
 
 class Tag(models.Model):
@@ -113,30 +86,6 @@ class Evaluation(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.verdict} on {self.session_id}"
-
-
-class AuditEvent(AppendOnlyModel):
-    tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    # "alice" or "api-key:AbCd1234" or "system": readable after the actor is gone.
-    actor_label = models.CharField(max_length=150)
-    action = models.CharField(max_length=64)
-    target_type = models.CharField(max_length=64, blank=True, default="")
-    target_id = models.CharField(max_length=128, blank=True, default="")
-    details = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(fields=["tenant", "-created_at", "-id"], name="audit_tenant_created"),
-            models.Index(fields=["tenant", "action", "-created_at"], name="audit_tenant_action"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.action} by {self.actor_label}"
 
 
 class ReviewClaim(models.Model):
@@ -410,21 +359,7 @@ class ReadinessAttestation(AppendOnlyModel):
 # Daily aggregates of the dashboard's figures, per tenant, UTC day of ``started_at``, agent, prompt
 # version and model: a year's dashboard sums a few thousand rows instead of grouping every session
 # and tool call. They are derived data, rebuilt a day at a time from the sessions (qa_app.rollups):
-# a write marks its days stale, and the next read recomputes those days first.
-
-
-class StaleRollupDay(models.Model):
-    """A tenant's UTC day whose rollup rows must be recomputed before they are read."""
-
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
-    day = models.DateField()
-    marked_at = models.DateTimeField()
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["tenant", "day"], name="stale_rollup_day_once")]
-
-    def __str__(self) -> str:
-        return f"{self.tenant_id}:{self.day}"
+# a write marks its days changed (sessions_app.changes), and the next read recomputes those days first.
 
 
 class DayRollup(models.Model):

@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 
-from qa_app.audit import AuditAction, audit_record
 from qa_app.models import (
     AttestationStatus,
     ContractFinding,
@@ -32,6 +31,7 @@ from qa_app.models import (
 from qa_app.selectors import failure_categories_for
 from qa_app.statistics import wilson
 from sessions_app.actors import Actor
+from sessions_app.audit import AuditAction, audit_record
 from sessions_app.models import FunctionCall, FunctionCallStatus, QaState, Tenant, VoiceSession
 from sessions_app.services import ServiceError
 

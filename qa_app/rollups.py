@@ -7,14 +7,13 @@ The rollup tables (``SessionDayStats``, ``FailureDayStats``, ``ToolDayStats``,
 version and model, so a dashboard whose filters are only those (whole days) sums a few thousand
 rows instead.
 
-Keeping them right is one rule: **every write that changes what a day counts marks that day
-stale**, in the writer's transaction (``mark_stale``: the ingest for new, updated or moved
-sessions and their calls, ``evaluation_record`` for verdicts and failure categories, the retention
-purge for deleted sessions). A read first recomputes the stale days from the sessions themselves
-(``refresh``), so the rollups never drift: they are a cache of a pure function of the stored rows,
-and ``rebuild`` recreates them from nothing (``manage.py refresh_rollups --rebuild``).
+Keeping them right is the record's one rule (sessions_app.changes): **every write that changes
+what a day counts marks that day changed**, in the writer's transaction. A read first recomputes
+the changed ("stale") days from the sessions themselves (``refresh``), so the rollups never drift:
+they are a cache of a pure function of the stored rows, and ``rebuild`` recreates them from
+nothing (``manage.py refresh_rollups --rebuild``).
 
-Concurrency (PostgreSQL, READ COMMITTED): ``refresh`` locks the stale rows it takes, in day order,
+Concurrency (PostgreSQL, READ COMMITTED): ``refresh`` locks the marks it takes, in day order,
 before reading any session, and deletes them when it commits. A writer marks its days with
 ``INSERT … ON CONFLICT DO UPDATE``, which locks an existing row, so either the writer committed
 first (then the refresh reads its rows) or it waits for the refresh and marks the day again. Both
@@ -25,36 +24,28 @@ no session lock, so they can't deadlock.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import connections, transaction
 from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.db.models.functions import TruncDate
-from django.utils import timezone
 
 from qa_app.models import (
     FailureDayStats,
     SessionDayStats,
     SessionFailure,
-    StaleRollupDay,
     ToolDayStats,
     ToolLatencySample,
     Verdict,
 )
-from sessions_app.models import FunctionCall, FunctionCallStatus, QaState, VoiceSession
+from sessions_app.changes import PRIMARY, mark_days_changed, utc_day
+from sessions_app.models import ChangedDay, FunctionCall, FunctionCallStatus, QaState, VoiceSession
 
 ROLLUPS = (SessionDayStats, FailureDayStats, ToolDayStats, ToolLatencySample)
-# Recomputing writes, and reads the stale days it must write, on the primary, named rather than
-# routed: a dashboard GET reads a replica (config.routers) and asking the router for the write
-# database would pin the rest of the request's reads to the primary.
-PRIMARY = DEFAULT_DB_ALIAS
+# Recomputing writes, and reads the days it must write, on the primary (sessions_app.changes).
 SCOPE_FIELDS = ("agent_key", "prompt_version", "model_name")  # filtered exactly, like the list's
 DATE_FIELDS = ("started_after", "started_before")
-
-
-def utc_day(value: dt.datetime) -> dt.date:
-    return value.astimezone(dt.UTC).date()
 
 
 def midnight(day: dt.date) -> dt.datetime:
@@ -68,27 +59,6 @@ def shift_days(day: dt.date, days: int) -> dt.date:
         return day + dt.timedelta(days=days)
     except OverflowError:
         return dt.date.max if days > 0 else dt.date.min
-
-
-# --- marking ------------------------------------------------------------------------------------
-
-
-def mark_stale(tenant_id: int, started: Iterable[dt.datetime | None]) -> None:
-    """Mark the UTC days of these ``started_at`` values stale. One statement; none for no values.
-
-    Call it inside the transaction that writes the sessions, with the old and the new
-    ``started_at`` of a session that moves to another day.
-    """
-    mark_days_stale(tenant_id, {utc_day(value) for value in started if value is not None})
-
-
-def mark_days_stale(tenant_id: int, days: Iterable[dt.date]) -> None:
-    now = timezone.now()
-    rows = [StaleRollupDay(tenant_id=tenant_id, day=day, marked_at=now) for day in sorted(set(days))]
-    if rows:  # ascending, the order refresh locks them in
-        StaleRollupDay.objects.using(PRIMARY).bulk_create(
-            rows, update_conflicts=True, unique_fields=["tenant", "day"], update_fields=["marked_at"]
-        )
 
 
 # --- recomputing --------------------------------------------------------------------------------
@@ -191,7 +161,7 @@ def refresh(tenant_id: int, *, first_day: dt.date | None = None, end_day: dt.dat
     dashboard never waits for a backfill of older days (after the migration, or a bulk import
     of history): those are recomputed when a read reaches them, or by ``refresh_rollups``.
     """
-    stale = StaleRollupDay.objects.using(PRIMARY).filter(tenant_id=tenant_id)
+    stale = ChangedDay.objects.using(PRIMARY).filter(tenant_id=tenant_id)
     if first_day is not None:
         stale = stale.filter(day__gte=first_day)
     if end_day is not None:
@@ -219,7 +189,7 @@ def rebuild(tenant_id: int) -> int:
             .distinct()
             .order_by()
         )
-        mark_days_stale(tenant_id, days)
+        mark_days_changed(tenant_id, days)
     return refresh(tenant_id)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from qa_app.models import DEFAULT_FAILURE_CATEGORIES, AuditEvent, FailureCategory
-from sessions_app.models import Tenant
+from qa_app.models import DEFAULT_FAILURE_CATEGORIES, FailureCategory
+from sessions_app.models import AuditEvent, Tenant
 
 
 def audit_events_for(*, tenant: Tenant) -> QuerySet[AuditEvent]:

@@ -10,8 +10,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from qa_app import rollups
-from qa_app.audit import AuditAction, audit_record
 from qa_app.models import (
     Evaluation,
     FailureCategory,
@@ -24,7 +22,9 @@ from qa_app.models import (
     Verdict,
 )
 from qa_app.selectors import failure_categories_for
+from sessions_app import changes
 from sessions_app.actors import Actor
+from sessions_app.audit import AuditAction, audit_record
 from sessions_app.models import QaState, VoiceSession
 from sessions_app.services import ServiceError
 
@@ -194,7 +194,7 @@ def evaluation_record(
         target_id=session.pk,
         details={"evaluation_id": evaluation.pk, "verdict": verdict},
     )
-    rollups.mark_stale(session.tenant_id, [session.started_at])  # last: its row lock lasts to the commit
+    changes.mark_changed(session.tenant_id, [session.started_at])  # last: its row lock lasts to the commit
     return evaluation
 
 

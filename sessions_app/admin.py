@@ -9,10 +9,9 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html
 
-from qa_app.models import FailureCategory
 from sessions_app.actors import Actor
 from sessions_app.encryption import secret_is_readable
-from sessions_app.models import ApiKey, FunctionCall, Scope, Tenant, TranscriptTurn, VoiceSession
+from sessions_app.models import ApiKey, AuditEvent, FunctionCall, Scope, Tenant, TranscriptTurn, VoiceSession
 from sessions_app.services import POLICY_FIELDS, api_key_create, api_key_revoke, tenant_policy_update
 
 
@@ -46,18 +45,8 @@ class TenantForm(forms.ModelForm):
         return new or (self.instance.__dict__.get("twilio_auth_token", "") if self.instance.pk else "")
 
 
-class FailureCategoryInline(admin.TabularInline):
-    """The tenant's failure taxonomy; categories are retired, never deleted, so history stays readable."""
-
-    model = FailureCategory
-    fields = ["name", "label", "severity", "description", "position", "retired_at"]
-    extra = 0
-    can_delete = False
-
-
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    inlines = [FailureCategoryInline]
     form = TenantForm
     list_display = ["slug", "name", "retention_days", "redact_on_ingest", "twilio_token", "created_at"]
     search_fields = ["slug", "name"]
@@ -220,3 +209,29 @@ class VoiceSessionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return request.method in ("GET", "HEAD") and super().has_view_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        return {}
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "tenant", "actor_label", "action", "target_type", "target_id"]
+    list_filter = ["tenant", "action"]
+    search_fields = ["actor_label", "target_id"]
+    list_select_related = ["tenant"]
+    date_hierarchy = "created_at"

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 import orjson
 from django.db.models import QuerySet
 
-from qa_app.audit import AuditAction, audit_record
 from sessions_app.actors import Actor
+from sessions_app.audit import AuditAction, audit_record
 from sessions_app.presentation import session_documents, session_rows
 from sessions_app.selectors import sessions_after
 from sessions_app.services import ServiceError

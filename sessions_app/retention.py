@@ -17,9 +17,9 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from qa_app import rollups
-from qa_app.audit import AuditAction, audit_record
+from sessions_app import changes
 from sessions_app.actors import SYSTEM, Actor
+from sessions_app.audit import AuditAction, audit_record
 from sessions_app.models import FunctionCall, Tenant, TranscriptTurn, VoiceSession
 
 DEFAULT_BATCH_SIZE = 500
@@ -104,7 +104,7 @@ def tenant_purge_expired(
                 ).count()
                 VoiceSession.objects.filter(tenant=tenant, pk__in=ids).delete()
                 # After the sessions' row locks, as every writer takes them: never the reverse order.
-                rollups.mark_stale(tenant.pk, [started for _, started in batch])
+                changes.mark_changed(tenant.pk, [started for _, started in batch])
             else:
                 turns, calls = _soft_purge(ids, tenant=tenant, now=now)
                 result.turns += turns

@@ -14,9 +14,9 @@ from django.db import IntegrityError, connection, connections, router, transacti
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from qa_app.audit import AuditAction, audit_record
-from sessions_app import keys, roles
+from sessions_app import changes, keys, roles
 from sessions_app.actors import SYSTEM, Actor
+from sessions_app.audit import AuditAction, audit_record
 from sessions_app.calls import call_sids_for_streams
 from sessions_app.models import (
     SEARCH_CONFIG,
@@ -623,7 +623,6 @@ def sessions_upsert_many(
     a retried or partial batch never duplicates. Text is redacted once, here, so reads only pick
     a column. The query count depends on the batch, not on its size.
     """
-    from qa_app import rollups
     from qa_app.contracts import sessions_check
     from qa_app.services import sessions_tags_attach
 
@@ -783,9 +782,9 @@ def sessions_upsert_many(
         tagged = [(pending.session, pending.data["tags"]) for pending in accepted if pending.data.get("tags")]
         if tagged:
             sessions_tags_attach(tenant=tenant, pairs=tagged, actor=actor)
-        # Last: the stale-day rows are locked from here to the commit, and concurrent writers of the
+        # Last: the changed-day rows are locked from here to the commit, and concurrent writers of the
         # same day (today, mostly) wait on them, so hold them for as short a time as possible.
-        rollups.mark_stale(tenant.pk, [*moved_from, *(pending.session.started_at for pending in accepted)])
+        changes.mark_changed(tenant.pk, [*moved_from, *(pending.session.started_at for pending in accepted)])
         for pending in accepted:
             results[pending.index] = UpsertResult(session=pending.session, created=pending.created)
     return results

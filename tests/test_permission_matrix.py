@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from qa_app.models import AuditEvent, Evaluation, SessionTag
-from sessions_app.models import ApiKey, SessionShare
+from qa_app.models import Evaluation, SessionTag
+from sessions_app.models import ApiKey, AuditEvent, SessionShare
 
 pytestmark = pytest.mark.django_db
 

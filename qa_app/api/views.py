@@ -8,7 +8,6 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from qa_app.filters import AuditEventFilterSet
-from qa_app.models import AuditEvent
 from qa_app.readiness import latest_prompt_version, readiness_as_dict, readiness_for, readiness_markdown
 from qa_app.selectors import audit_events_for
 from sessions_app.api.pagination import EnvelopePagination
@@ -17,7 +16,7 @@ from sessions_app.api.renderers import OrjsonRenderer
 from sessions_app.api.schema import error_responses
 from sessions_app.api.views import TenantAPIView
 from sessions_app.filters import FilterBackend
-from sessions_app.models import Scope
+from sessions_app.models import AuditEvent, Scope
 from sessions_app.presentation import iso
 
 

@@ -9,11 +9,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from qa_app.audit import AuditAction
 from qa_app.filters import AuditEventFilterSet
 from qa_app.pages.base import hidden_params, page_window, require, review_access, review_page
 from qa_app.pages.sessions import filter_params
 from qa_app.selectors import audit_events_for
+from sessions_app.audit import AuditAction
 
 ACTIONS = sorted(value for name, value in vars(AuditAction).items() if name.isupper())
 # Filters with a control of their own in the filter bar; any other filter rides along hidden.

@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from qa_app.audit import AuditAction, audit_record
 from qa_app.forms import VERDICT_HINTS, EvaluationForm, TagForm
 from qa_app.invitations import pending_invitation_count
 from qa_app.models import ContractFinding, SessionTag, Tag
@@ -39,6 +38,7 @@ from qa_app.services import (
     session_tag_add,
     session_tag_remove,
 )
+from sessions_app.audit import AuditAction, audit_record
 from sessions_app.export import CONTENT_TYPES as EXPORT_CONTENT_TYPES
 from sessions_app.export import FORMATS as EXPORT_FORMATS
 from sessions_app.export import sessions_export

@@ -11,10 +11,10 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from qa_app.models import AuditEvent, Evaluation
+from qa_app.models import Evaluation
 from qa_app.services import evaluation_record, session_tag_add
 from sessions_app.actors import Actor
-from sessions_app.models import VoiceSession
+from sessions_app.models import AuditEvent, VoiceSession
 
 SESSION_PATH = re.compile(r"/review/sessions/([0-9a-f-]{36})/")
 RAW_NUMBER = "+14155550123"

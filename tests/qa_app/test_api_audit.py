@@ -45,7 +45,7 @@ def test_needs_audit_scope(client_for, tenant, trail):
 def test_database_refuses_to_edit_or_delete_audit_events(trail):
     from django.db import DatabaseError, connection, transaction
 
-    from qa_app.models import AuditEvent
+    from sessions_app.models import AuditEvent
 
     event = AuditEvent.objects.filter(action="tag.added").first()
     for statement in (
@@ -60,9 +60,9 @@ def test_database_refuses_to_edit_or_delete_audit_events(trail):
 def test_deleting_an_actor_keeps_their_events(db, tenant):
     from django.contrib.auth import get_user_model
 
-    from qa_app.audit import audit_record
-    from qa_app.models import AuditEvent
     from sessions_app.actors import Actor
+    from sessions_app.audit import audit_record
+    from sessions_app.models import AuditEvent
 
     user = get_user_model().objects.create_user("gone", password="pw-123456")
     audit_record(actor=Actor(user=user), tenant=tenant, action="tag.added", target_id="x")

@@ -11,8 +11,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from qa_app.audit import AuditAction, audit_record
 from sessions_app.actors import Actor
+from sessions_app.audit import AuditAction, audit_record
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from qa_app.contracts import contract_save, finding_acknowledge, sessions_check
-from qa_app.models import AgentContract, AuditEvent, ContractFinding, FindingKind
+from qa_app.models import AgentContract, ContractFinding, FindingKind
 from sessions_app.actors import SYSTEM
+from sessions_app.models import AuditEvent
 from sessions_app.services import ServiceError
 from tests.factories import session_payload
 

@@ -11,8 +11,9 @@ import pytest
 from django.db import connection
 
 from qa_app import rollups
-from qa_app.models import SessionDayStats, StaleRollupDay
-from sessions_app.models import CallEvent, CallLog, VoiceSession
+from qa_app.models import SessionDayStats
+from sessions_app import changes
+from sessions_app.models import CallEvent, CallLog, ChangedDay, VoiceSession
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,7 @@ def extreme_sessions(tenant, make_session):
     late, early = make_session(tenant), make_session(tenant)
     VoiceSession.objects.filter(pk=late.pk).update(started_at=FAR_FUTURE, ended_at=None)
     VoiceSession.objects.filter(pk=early.pk).update(started_at=FAR_PAST, ended_at=None)
-    rollups.mark_stale(tenant.pk, [FAR_FUTURE, FAR_PAST])  # as their writes did
+    changes.mark_changed(tenant.pk, [FAR_FUTURE, FAR_PAST])  # as their writes did
     make_session(tenant)  # and an ordinary one
     return late, early
 
@@ -99,10 +100,11 @@ def test_call_logs_with_extreme_event_times(tenant, api, browser_for):
 
 
 def _repair():
-    from django.apps import apps
+    from django.db.migrations.loader import MigrationLoader
 
-    migration = importlib.import_module("qa_app.migrations.0008_repair_call_times")
-    migration.repair_call_times(apps, None)
+    node = ("qa_app", "0008_repair_call_times")
+    migration = importlib.import_module(f"qa_app.migrations.{node[1]}")
+    migration.repair_call_times(MigrationLoader(connection).project_state(node).apps, None)
 
 
 def _store_raw_time(table: str, column: str, pk, literal: str) -> None:
@@ -130,7 +132,7 @@ def test_migration_repairs_times_no_read_could_load(tenant, make_session, api, b
     )  # fmt: skip
     _store_raw_time("sessions_app_callevent", "occurred_at", event.pk, far)
     _store_raw_time("sessions_app_calllog", "last_event_at", call.pk, far)
-    rollups.mark_days_stale(tenant.pk, [dt.date(9999, 12, 31)])
+    changes.mark_days_changed(tenant.pk, [dt.date(9999, 12, 31)])
     SessionDayStats.objects.create(
         tenant=tenant, day=dt.date(9999, 12, 31), agent_key="billing-agent", prompt_version="v12",
         model_name="gpt-4o-realtime", status="completed", qa_state="unreviewed", verdict="",
@@ -148,7 +150,7 @@ def test_migration_repairs_times_no_read_could_load(tenant, make_session, api, b
     assert call.last_event_at == event.received_at and call.started_at == ordinary.started_at
     assert not SessionDayStats.objects.filter(day__gt=dt.date(3000, 1, 1)).exists()
     assert rollups.utc_day(repaired.created_at) in set(
-        StaleRollupDay.objects.filter(tenant=tenant).values_list("day", flat=True)
+        ChangedDay.objects.filter(tenant=tenant).values_list("day", flat=True)
     )
     for path in ["/api/v1/voice-sessions", "/api/v1/call-logs", f"/api/v1/call-logs/{call.call_sid}"]:
         assert api.get(path).status_code == 200, path

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from qa_app.models import AuditEvent
+from sessions_app.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 LOGIN = "/accounts/login/"

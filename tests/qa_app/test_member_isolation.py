@@ -16,11 +16,11 @@ from django.test import Client
 from django.utils import timezone
 
 from qa_app.invitations import invitation_create, pending_invitation_count
-from qa_app.models import AuditEvent, InvitationState, TenantInvitation
+from qa_app.models import InvitationState, TenantInvitation
 from qa_app.services import session_tag_add
 from sessions_app.access import access_for_user
 from sessions_app.actors import Actor
-from sessions_app.models import SessionShare
+from sessions_app.models import AuditEvent, SessionShare
 from sessions_app.services import member_role
 
 pytestmark = pytest.mark.django_db

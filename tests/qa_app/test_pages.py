@@ -9,8 +9,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from qa_app.models import AuditEvent, Evaluation, ReviewClaim, SessionTag
-from sessions_app.models import QaState
+from qa_app.models import Evaluation, ReviewClaim, SessionTag
+from sessions_app.models import AuditEvent, QaState
 from sessions_app.services import member_set_role
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from qa_app.contracts import contract_save
-from qa_app.models import AuditEvent, ReadinessSignoff
+from qa_app.models import ReadinessSignoff
 from qa_app.readiness import (
     ATTESTED_KEYS,
     attestation_record,
@@ -20,6 +20,7 @@ from qa_app.readiness import (
 from qa_app.services import evaluation_record, session_tag_add
 from qa_app.statistics import wilson
 from sessions_app.actors import SYSTEM
+from sessions_app.models import AuditEvent
 from sessions_app.services import ServiceError, admin_key_create
 from tests.factories import session_payload
 

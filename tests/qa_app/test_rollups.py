@@ -15,17 +15,18 @@ import random
 import threading
 
 import pytest
-from django.apps import apps as django_apps
 from django.db import connection, connections, transaction
+from django.db.migrations.loader import MigrationLoader
 from django.test.utils import CaptureQueriesContext
 
 from qa_app import analytics, rollups
-from qa_app.models import SessionDayStats, StaleRollupDay, ToolDayStats, ToolLatencySample
+from qa_app.models import SessionDayStats, ToolDayStats, ToolLatencySample
 from qa_app.selectors import failure_categories_for
 from qa_app.services import evaluation_record
+from sessions_app import changes
 from sessions_app.actors import Actor
 from sessions_app.filters import VoiceSessionFilterSet
-from sessions_app.models import VoiceSession
+from sessions_app.models import ChangedDay, VoiceSession
 from sessions_app.retention import tenant_purge_expired
 from sessions_app.selectors import sessions_for
 from sessions_app.services import session_upsert
@@ -221,17 +222,17 @@ def test_every_kind_of_write_is_counted_after_the_next_refresh(tenant, sessions,
 
 def test_a_write_marks_its_day_and_a_refresh_clears_it(tenant, sessions, reviewer):
     rollups.refresh(tenant.pk)
-    assert not StaleRollupDay.objects.filter(tenant=tenant).exists()
+    assert not ChangedDay.objects.filter(tenant=tenant).exists()
     session = session_upsert(
         tenant=tenant, data=session_payload(started_at=dt.datetime(2026, 11, 20, 23, 59, tzinfo=dt.UTC))
     ).session
-    assert list(StaleRollupDay.objects.filter(tenant=tenant).values_list("day", flat=True)) == [
+    assert list(ChangedDay.objects.filter(tenant=tenant).values_list("day", flat=True)) == [
         dt.date(2026, 11, 20)
     ]
     assert rollups.refresh(tenant.pk) == 1
     assert rollups.refresh(tenant.pk) == 0
     evaluation_record(session=session, actor=reviewer, verdict="fail", failure_categories=["asr_error"])
-    assert StaleRollupDay.objects.filter(tenant=tenant, day=dt.date(2026, 11, 20)).exists()
+    assert ChangedDay.objects.filter(tenant=tenant, day=dt.date(2026, 11, 20)).exists()
 
 
 def test_refresh_costs_one_query_when_nothing_is_stale_and_a_constant_number_otherwise(tenant, sessions):
@@ -241,7 +242,7 @@ def test_refresh_costs_one_query_when_nothing_is_stale_and_a_constant_number_oth
     assert len(clean) == 1
 
     def refresh_after_marking(days: int) -> int:
-        rollups.mark_days_stale(tenant.pk, [START.date() + dt.timedelta(days=n * 2) for n in range(days)])
+        changes.mark_days_changed(tenant.pk, [START.date() + dt.timedelta(days=n * 2) for n in range(days)])
         with CaptureQueriesContext(connection) as queries:
             assert rollups.refresh(tenant.pk) == days
         return len(queries)
@@ -254,11 +255,12 @@ def test_rebuild_and_the_migration_start_from_nothing(tenant, other_tenant, sess
     expected = sorted(
         SessionDayStats.objects.filter(tenant=tenant).values_list("day", "agent_key", "sessions")
     )
-    for model in (*rollups.ROLLUPS, StaleRollupDay):
+    for model in (*rollups.ROLLUPS, ChangedDay):
         model.objects.all().delete()
     migration = importlib.import_module("qa_app.migrations.0007_dashboard_rollups")
-    migration.mark_every_day_stale(django_apps, type("Editor", (), {"connection": connection})())
-    stale_tenants = set(StaleRollupDay.objects.values_list("tenant_id", flat=True))
+    at_that_migration = MigrationLoader(connection).project_state(("qa_app", "0007_dashboard_rollups")).apps
+    migration.mark_every_day_stale(at_that_migration, type("Editor", (), {"connection": connection})())
+    stale_tenants = set(ChangedDay.objects.values_list("tenant_id", flat=True))
     assert stale_tenants == {tenant.pk, other_tenant.pk}
     assert rollups.refresh(tenant.pk) == 13  # Nov 5 to Nov 17, every day has sessions
     assert sorted(
@@ -353,7 +355,7 @@ def test_a_write_committing_during_a_refresh_is_never_lost():
     reading.join(10)
     assert refreshed.is_set()
     rollups.refresh(tenant.pk)
-    assert not StaleRollupDay.objects.filter(tenant=tenant).exists()
+    assert not ChangedDay.objects.filter(tenant=tenant).exists()
     assert analytics.overview(rollups.Scope(tenant.pk)).total == 2
     assert_same_figures(tenant, {})
 
@@ -366,7 +368,7 @@ def test_refresh_rollups_command(tenant, other_tenant, sessions):
     out = StringIO()
     call_command("refresh_rollups", stdout=out)
     assert f"{tenant.slug}: refreshed 13 day(s)" in out.getvalue()
-    assert not StaleRollupDay.objects.exists()
+    assert not ChangedDay.objects.exists()
     SessionDayStats.objects.filter(tenant=tenant).update(sessions=999)  # damaged: rebuild repairs it
     out = StringIO()
     call_command("refresh_rollups", "--tenant", tenant.slug, "--rebuild", stdout=out)
@@ -392,13 +394,13 @@ def test_a_comparison_side_reads_the_rollups_and_agrees_with_the_sessions(tenant
 def test_a_read_recomputes_only_the_stale_days_of_its_range(tenant, sessions):
     rollups.refresh(tenant.pk)
     inside, outside = dt.date(2026, 11, 12), dt.date(2026, 11, 6)
-    rollups.mark_days_stale(tenant.pk, [outside, inside])
+    changes.mark_days_changed(tenant.pk, [outside, inside])
     queryset, scope, _ = scoped(tenant, {"started_after": "2026-11-10", "started_before": "2026-11-14"})
     assert scope.refresh() == 1
-    assert list(StaleRollupDay.objects.filter(tenant=tenant).values_list("day", flat=True)) == [outside]
+    assert list(ChangedDay.objects.filter(tenant=tenant).values_list("day", flat=True)) == [outside]
     assert analytics.overview(scope) == analytics.overview(queryset)
     assert rollups.Scope(tenant.pk).refresh() == 1  # all time reaches the older day
-    assert not StaleRollupDay.objects.filter(tenant=tenant).exists()
+    assert not ChangedDay.objects.filter(tenant=tenant).exists()
 
 
 def test_a_refresh_writes_on_the_primary_and_leaves_reads_on_the_replica(tenant, sessions, monkeypatch):
@@ -409,7 +411,7 @@ def test_a_refresh_writes_on_the_primary_and_leaves_reads_on_the_replica(tenant,
     from config import routers
 
     rollups.refresh(tenant.pk)
-    rollups.mark_days_stale(tenant.pk, [dt.date(2026, 11, 9)])
+    changes.mark_days_changed(tenant.pk, [dt.date(2026, 11, 9)])
     # "replica" exists for the router only: any query sent to it fails, so this proves the routing.
     databases = dict(settings.DATABASES, replica=settings.DATABASES["default"])
     monkeypatch.setattr(settings, "DATABASES", databases)
@@ -420,5 +422,5 @@ def test_a_refresh_writes_on_the_primary_and_leaves_reads_on_the_replica(tenant,
         assert not routers.pinned_to_primary()
     finally:
         routers._pinned.reset(token)
-    assert not StaleRollupDay.objects.filter(tenant=tenant).exists()
+    assert not ChangedDay.objects.filter(tenant=tenant).exists()
     assert_same_figures(tenant, {})

@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from qa_app.models import AuditEvent, TenantInvitation
+from qa_app.models import TenantInvitation
 from sessions_app.access import access_for_user
-from sessions_app.models import ApiKey
+from sessions_app.models import ApiKey, AuditEvent
 from sessions_app.services import api_key_authenticate, api_key_create, member_role
 
 pytestmark = pytest.mark.django_db

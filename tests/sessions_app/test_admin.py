@@ -5,9 +5,8 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 
-from qa_app.models import AuditEvent
 from sessions_app import keys
-from sessions_app.models import ApiKey, Tenant
+from sessions_app.models import ApiKey, AuditEvent, Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -85,5 +84,15 @@ def test_sessions_evaluations_and_audit_are_read_only(operator, tenant, make_ses
     assert operator.get(f"/admin/sessions_app/voicesession/{session.pk}/change/").status_code == 200
     response = operator.post(f"/admin/sessions_app/voicesession/{session.pk}/change/", {"agent_key": "x"})
     assert response.status_code == 403
-    assert operator.get("/admin/qa_app/auditevent/add/").status_code == 403
+    assert operator.get("/admin/sessions_app/auditevent/add/").status_code == 403
     assert Tenant.objects.get().slug == "acme"
+
+
+def test_the_audit_trail_admin_moved_with_its_model_and_old_links_follow(operator, tenant):
+    AuditEvent.objects.create(tenant=tenant, actor_label="system", action="key.created")
+    response = operator.get("/admin/qa_app/auditevent/?action=key.created")
+    assert response.status_code == 301
+    assert response["Location"] == "/admin/sessions_app/auditevent/?action=key.created"
+    listing = operator.get(response["Location"])
+    assert listing.status_code == 200
+    assert b"key.created" in listing.content

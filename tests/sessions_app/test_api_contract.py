@@ -12,8 +12,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from qa_app.models import AuditEvent
-from sessions_app.models import ApiKey, Tenant, VoiceSession
+from sessions_app.models import ApiKey, AuditEvent, Tenant, VoiceSession
 from sessions_app.services import admin_key_create
 from tests.factories import as_json, session_payload
 

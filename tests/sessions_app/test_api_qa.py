@@ -2,7 +2,8 @@
 
 import pytest
 
-from qa_app.models import AuditEvent, Evaluation, SessionTag
+from qa_app.models import Evaluation, SessionTag
+from sessions_app.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -107,9 +108,9 @@ def test_qa_writes_need_qa_scope(client_for, tenant, session):
 
 
 def test_evaluations_are_append_only(session):
-    from qa_app.models import AppendOnlyError
     from qa_app.services import evaluation_record
     from sessions_app.actors import SYSTEM
+    from sessions_app.models import AppendOnlyError
 
     evaluation = evaluation_record(session=session, actor=SYSTEM, verdict="pass")
     evaluation.notes = "rewritten"

@@ -6,9 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from qa_app.models import AuditEvent
 from sessions_app import keys
-from sessions_app.models import ApiKey, Tenant
+from sessions_app.models import ApiKey, AuditEvent, Tenant
 from sessions_app.services import member_role
 
 pytestmark = pytest.mark.django_db

@@ -2,8 +2,8 @@
 
 import pytest
 
-from qa_app.models import AuditEvent, Evaluation, SessionTag
-from sessions_app.models import VoiceSession
+from qa_app.models import Evaluation, SessionTag
+from sessions_app.models import AuditEvent, VoiceSession
 from tests.factories import as_json, session_payload
 
 pytestmark = pytest.mark.django_db

@@ -6,9 +6,8 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from qa_app.models import AuditEvent
 from sessions_app import keys
-from sessions_app.models import AdminKey, ApiKey, Tenant
+from sessions_app.models import AdminKey, ApiKey, AuditEvent, Tenant
 from sessions_app.services import admin_key_create, admin_key_revoke
 
 pytestmark = pytest.mark.django_db

@@ -7,10 +7,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from qa_app.models import AuditEvent, Evaluation, SessionTag
+from qa_app.models import Evaluation, SessionTag
 from qa_app.services import evaluation_record
 from sessions_app.actors import SYSTEM
-from sessions_app.models import FunctionCall, TranscriptTurn, VoiceSession
+from sessions_app.models import AuditEvent, FunctionCall, TranscriptTurn, VoiceSession
 
 pytestmark = pytest.mark.django_db
 

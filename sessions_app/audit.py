@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from qa_app.models import AuditEvent
 from sessions_app.actors import Actor
-from sessions_app.models import Tenant
+from sessions_app.models import AuditEvent, Tenant
 
 
 class AuditAction:
