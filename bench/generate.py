@@ -10,7 +10,7 @@ one year, and each run writes in chronological order, so the heap is laid out as
 Every column the app reads is filled as the ingest service would fill it: the redacted copies
 (``*_redacted``; computed with the app's own redaction for the few PII templates), the
 denormalized counts, ``verdict``/``qa_state`` and the full-text ``search_vector``, which
-PostgreSQL computes during the load with exactly the expression ``services.sessions_upsert_many``
+PostgreSQL computes during the load with exactly the expression ``services.records_upsert_many``
 uses: ``to_tsvector('english', summary_redacted || ' ' || turn texts joined by ' ')``.
 
 Python generates a chunk while a writer thread (own connection) COPYs the previous one, so the two
@@ -583,7 +583,7 @@ class Writer(threading.Thread):
                         copy.write("".join(lines))
                 self.rows[key] += len(lines)
                 if key == "sessions":
-                    # The same expression as services.sessions_upsert_many's SearchVector.
+                    # The same expression as services.records_upsert_many's SearchVector.
                     cursor.execute(
                         f"INSERT INTO {SESSION_TABLE} ({_columns(SESSION_COLUMNS)}, search_vector) "
                         f"SELECT {_columns(SESSION_COLUMNS)}, "

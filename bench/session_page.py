@@ -22,9 +22,10 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from qa_app.ingest import session_upsert
     from sessions_app.api.serializers import VoiceSessionSerializer
     from sessions_app.models import Tenant
-    from sessions_app.services import member_set_role, session_upsert
+    from sessions_app.services import member_set_role
 
     t = Tenant.objects.get(slug="bench")
     turns = [

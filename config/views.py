@@ -7,13 +7,8 @@ from django.views import defaults
 from django.views.csrf import csrf_failure as html_csrf_failure
 
 from config.edge import error_page, wants_json
-from sessions_app.api.errors import (
-    DATABASE_RETRY_AFTER_SECONDS,
-    database_unavailable,
-    json_csrf_failure,
-    json_not_found,
-    json_server_error,
-)
+from sessions_app.api.errors import json_csrf_failure, json_not_found, json_server_error
+from sessions_app.errors import DATABASE_RETRY_AFTER_SECONDS, database_unavailable
 
 
 def not_found(request, exception=None):

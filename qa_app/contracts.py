@@ -19,8 +19,8 @@ from jsonschema.exceptions import SchemaError
 from qa_app.models import AgentContract, ContractFinding, FindingKind
 from sessions_app.actors import Actor
 from sessions_app.audit import AuditAction, audit_record
+from sessions_app.errors import ServiceError
 from sessions_app.models import FunctionCall, Tenant, VoiceSession
-from sessions_app.services import ServiceError
 
 RECHECK_BATCH = 1000
 MAX_DETAIL = 500

@@ -15,8 +15,9 @@ from qa_app.models import InvitationState, TenantInvitation
 from sessions_app import roles
 from sessions_app.actors import Actor
 from sessions_app.audit import AuditAction, audit_record
+from sessions_app.errors import ServiceError
 from sessions_app.models import Tenant
-from sessions_app.services import ServiceError, member_set_role
+from sessions_app.services import member_set_role
 
 VALID_FOR = dt.timedelta(days=7)
 COUNT_CACHE_SECONDS = 300

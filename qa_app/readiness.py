@@ -32,8 +32,8 @@ from qa_app.selectors import failure_categories_for
 from qa_app.statistics import wilson
 from sessions_app.actors import Actor
 from sessions_app.audit import AuditAction, audit_record
+from sessions_app.errors import ServiceError
 from sessions_app.models import FunctionCall, FunctionCallStatus, QaState, Tenant, VoiceSession
-from sessions_app.services import ServiceError
 
 EXAMPLES = 5
 

@@ -25,8 +25,8 @@ from qa_app.selectors import failure_categories_for
 from sessions_app import changes
 from sessions_app.actors import Actor
 from sessions_app.audit import AuditAction, audit_record
+from sessions_app.errors import ServiceError
 from sessions_app.models import QaState, VoiceSession
-from sessions_app.services import ServiceError
 
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,63}$")
 SCORE_RANGE = range(1, 6)

@@ -18,9 +18,9 @@ from django.db.models import QuerySet
 
 from sessions_app.actors import Actor
 from sessions_app.audit import AuditAction, audit_record
+from sessions_app.errors import ServiceError
 from sessions_app.presentation import session_documents, session_rows
 from sessions_app.selectors import sessions_after
-from sessions_app.services import ServiceError
 
 FORMATS = ("jsonl", "csv")
 DEFAULT_BATCH_SIZE = 500

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ from sessions_app import changes, keys, roles
 from sessions_app.actors import SYSTEM, Actor
 from sessions_app.audit import AuditAction, audit_record
 from sessions_app.calls import call_sids_for_streams
+from sessions_app.errors import ServiceError
 from sessions_app.models import (
     SEARCH_CONFIG,
     AdminKey,
@@ -36,16 +37,6 @@ from sessions_app.redaction import redact_text, redact_value
 
 # A digest compared against when the prefix is unknown, so a miss costs the same as a hit.
 _DUMMY_DIGEST = keys.digest_key("vsk_000000000000_" + "0" * 49)
-
-
-class ServiceError(Exception):
-    """A rule of the domain refused the request; ``param`` names the input at fault."""
-
-    def __init__(self, message: str, *, param: str | None = None, code: str = "invalid_request"):
-        super().__init__(message)
-        self.message = message
-        self.param = param
-        self.code = code
 
 
 # --- tenants -------------------------------------------------------------------------------------
@@ -611,10 +602,22 @@ class _Pending:
     calls: list[dict] = dataclasses.field(default_factory=list)
 
 
-def sessions_upsert_many(
-    *, tenant: Tenant, items: list[Mapping[str, Any] | PreparedSession], actor: Actor = SYSTEM
+@dataclass(frozen=True)
+class Written:
+    """One session a batch wrote, with the payload that wrote it (for what is built on the record)."""
+
+    session: VoiceSession
+    created: bool
+    payload: Mapping[str, Any]
+
+
+def records_upsert_many(
+    *,
+    tenant: Tenant,
+    items: list[Mapping[str, Any] | PreparedSession],
+    then: Callable[[list[Written]], None] | None = None,
 ) -> list[UpsertResult | ServiceError]:
-    """Create or update many sessions of one tenant by ``stream_id``, in one transaction.
+    """Create or update many session records of one tenant by ``stream_id``, in one transaction.
 
     Returns, per item and in order, its UpsertResult or the ServiceError that refused it; a
     refused item writes nothing and the others are kept (the caller decides whether one refusal
@@ -622,10 +625,11 @@ def sessions_upsert_many(
     Turns and function calls merge by ``seq``: a known seq is overwritten, a new one is added, so
     a retried or partial batch never duplicates. Text is redacted once, here, so reads only pick
     a column. The query count depends on the batch, not on its size.
-    """
-    from qa_app.contracts import sessions_check
-    from qa_app.services import sessions_tags_attach
 
+    ``then`` runs in the same transaction once the records are written and before their days are
+    marked changed (the last step, whose row locks last to the commit): the layer above uses it
+    for what it derives from a write (qa_app.ingest: contract findings and tags).
+    """
     redact = tenant.redact_on_ingest
     results: list[UpsertResult | ServiceError | None] = [None] * len(items)
     by_stream: dict[str, _Pending] = {}
@@ -774,33 +778,14 @@ def sessions_upsert_many(
         _search_vectors_refresh(
             [p.session.pk for p in updated if p.data.get("transcript") or "summary" in p.values]
         )
-        sessions_check(
-            tenant=tenant,
-            session_ids=[pending.session.pk for pending in accepted],
-            new_session_ids={pending.session.pk for pending in accepted if pending.created},
-        )
-        tagged = [(pending.session, pending.data["tags"]) for pending in accepted if pending.data.get("tags")]
-        if tagged:
-            sessions_tags_attach(tenant=tenant, pairs=tagged, actor=actor)
+        if then is not None:
+            then([Written(pending.session, pending.created, pending.data) for pending in accepted])
         # Last: the changed-day rows are locked from here to the commit, and concurrent writers of the
         # same day (today, mostly) wait on them, so hold them for as short a time as possible.
         changes.mark_changed(tenant.pk, [*moved_from, *(pending.session.started_at for pending in accepted)])
         for pending in accepted:
             results[pending.index] = UpsertResult(session=pending.session, created=pending.created)
     return results
-
-
-@transaction.atomic(savepoint=False)
-def session_upsert(*, tenant: Tenant, data: Mapping[str, Any], actor: Actor = SYSTEM) -> UpsertResult:
-    """Create or update one session by ``stream_id``, all or nothing (see ``sessions_upsert_many``).
-
-    Inside a caller's transaction it takes no savepoint of its own: a refusal rolls the caller's
-    transaction back too (the API reads the stored document in the same transaction).
-    """
-    (result,) = sessions_upsert_many(tenant=tenant, items=[data], actor=actor)
-    if isinstance(result, ServiceError):
-        raise result
-    return result
 
 
 # --- members and roles ---------------------------------------------------------------------------

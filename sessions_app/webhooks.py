@@ -20,9 +20,9 @@ from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
 from config import ratelimit
-from sessions_app.api.errors import error_body
 from sessions_app.calls import CallbackError, call_callback_record
 from sessions_app.encryption import UndecryptableSecret
+from sessions_app.errors import error_body
 from sessions_app.models import CallEventKind, Tenant
 
 logger = logging.getLogger(__name__)

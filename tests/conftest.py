@@ -9,8 +9,9 @@ from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
+from qa_app.ingest import session_upsert
 from sessions_app.models import Scope
-from sessions_app.services import api_key_create, session_upsert
+from sessions_app.services import api_key_create
 from tests.factories import TenantFactory, session_payload
 
 ALL_SCOPES = [scope.value for scope in Scope]

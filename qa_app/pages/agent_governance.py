@@ -23,8 +23,8 @@ from qa_app.readiness import (
     readiness_for,
     readiness_sign_off,
 )
+from sessions_app.errors import ServiceError
 from sessions_app.models import FunctionCall, VoiceSession
-from sessions_app.services import ServiceError
 
 ADMIN_PERMISSION = "manage_members"  # tenant admins: sign-offs, gates, contracts
 

@@ -39,6 +39,7 @@ from qa_app.services import (
     session_tag_remove,
 )
 from sessions_app.audit import AuditAction, audit_record
+from sessions_app.errors import ServiceError
 from sessions_app.export import CONTENT_TYPES as EXPORT_CONTENT_TYPES
 from sessions_app.export import FORMATS as EXPORT_FORMATS
 from sessions_app.export import sessions_export
@@ -46,7 +47,6 @@ from sessions_app.filters import BOOLEAN_CHOICES, STATUS_CHOICES, VERDICT_CHOICE
 from sessions_app.models import CallLog, QaState, VoiceSession
 from sessions_app.presentation import session_documents, session_rows
 from sessions_app.selectors import sessions_after, sessions_before
-from sessions_app.services import ServiceError
 
 # Not filters: paging, the tenant switcher and page modes. Everything else is the API's FilterSet.
 NON_FILTER_PARAMS = {"limit", "offset", "cursor", "count", "tenant", "queue"}

@@ -7,12 +7,11 @@ come through ``json_not_found`` and ``json_server_error``, so no HTML error page
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
-from django.db import DataError, InterfaceError, OperationalError
+from django.db import DataError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
@@ -20,12 +19,18 @@ from rest_framework.response import Response
 
 from sessions_app.api.authentication import INVALID_KEY_MESSAGE
 from sessions_app.api.parsers import PayloadTooLarge
-from sessions_app.services import ServiceError
+from sessions_app.errors import (
+    DATABASE_RETRY_AFTER_SECONDS,
+    ServiceError,
+    database_unavailable,
+    database_unavailable_body,
+    error_body,
+    flatten_errors,
+    unstorable_value_body,
+    validation_message,
+)
 
 logger = logging.getLogger(__name__)
-
-# How long a client should wait before retrying when the database can't be reached.
-DATABASE_RETRY_AFTER_SECONDS = 5
 
 CODES = {
     status.HTTP_400_BAD_REQUEST: "invalid_request",
@@ -38,69 +43,6 @@ CODES = {
     status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
     status.HTTP_429_TOO_MANY_REQUESTS: "rate_limited",
 }
-
-
-def error_body(code: str, message: str, param: str | None = None, details: list | None = None) -> dict:
-    error: dict[str, Any] = {"code": code, "message": message, "param": param}
-    if details:
-        error["details"] = details
-    return {"error": error}
-
-
-def flatten_errors(detail: Any, path: str = "") -> list[dict[str, str | None]]:
-    """Turn DRF's nested error detail into ``[{"param": "transcript[2].role", "message": …}]``."""
-    if isinstance(detail, dict):
-        items = []
-        for key, value in detail.items():
-            if key in ("non_field_errors", "__all__"):
-                items.extend(flatten_errors(value, path))
-            elif isinstance(key, int) or str(key).isdigit():
-                items.extend(flatten_errors(value, f"{path}[{key}]"))
-            else:
-                items.extend(flatten_errors(value, f"{path}.{key}" if path else str(key)))
-        return items
-    if isinstance(detail, list):
-        if all(not isinstance(item, dict | list) for item in detail):
-            return [{"param": path or None, "message": str(item)} for item in detail]
-        items = []
-        for index, value in enumerate(detail):
-            if value:
-                items.extend(flatten_errors(value, f"{path}[{index}]"))
-        return items
-    return [{"param": path or None, "message": str(detail)}]
-
-
-def _validation_message(param: str | None, message: str) -> str:
-    if param and param not in message:
-        return f"{param}: {message}"
-    return message
-
-
-try:
-    import psycopg
-
-    # The COPY and pipeline fast paths talk to psycopg directly, past Django's error wrapper.
-    _DRIVER_UNAVAILABLE: tuple[type[BaseException], ...] = (
-        psycopg.OperationalError,
-        psycopg.InterfaceError,
-    )
-except ImportError:  # pragma: no cover - psycopg is a dependency; SQLite-only installs may lack it
-    _DRIVER_UNAVAILABLE = ()
-
-
-def database_unavailable(exc: BaseException) -> bool:
-    """The database can't be reached or refused to go on (connection lost, server down, locked)."""
-    return isinstance(exc, (OperationalError, InterfaceError, *_DRIVER_UNAVAILABLE))
-
-
-def database_unavailable_body() -> dict:
-    body = error_body("database_unavailable", "The database is unavailable; retry shortly.")
-    body["error"]["retry_after"] = DATABASE_RETRY_AFTER_SECONDS
-    return body
-
-
-def unstorable_value_body() -> dict:
-    return error_body("invalid_request", "A value in the request is out of range for storage.")
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
@@ -148,7 +90,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         first = items[0] if items else {"param": None, "message": "Invalid request."}
         body = error_body(
             "invalid_request",
-            _validation_message(first["param"], first["message"]),
+            validation_message(first["param"], first["message"]),
             first["param"],
             details=items if len(items) > 1 else None,
         )

@@ -23,9 +23,9 @@ from rest_framework.validators import ProhibitSurrogateCharactersValidator
 from qa_app.models import Verdict
 from qa_app.services import tag_normalize
 from sessions_app.api import fields
+from sessions_app.errors import ServiceError
 from sessions_app.input_bounds import json_value_problem, timestamp_problem
 from sessions_app.models import Direction, FunctionCallStatus, SessionStatus, TurnRole
-from sessions_app.services import ServiceError
 
 MAX_INT = 2_147_483_647
 MAX_TEXT = 20_000

@@ -11,6 +11,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from qa_app.ingest import session_upsert
 from qa_app.services import evaluation_record, session_tag_add, session_tag_remove
 from sessions_app.access import TenantAccess, access_for_api_key
 from sessions_app.actors import Actor
@@ -38,7 +39,6 @@ from sessions_app.presentation import (
     session_documents,
     session_rows,
 )
-from sessions_app.services import session_upsert
 
 READ = Scope.SESSIONS_READ.value
 WRITE = Scope.SESSIONS_WRITE.value

@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from qa_app.contracts import contract_save, finding_acknowledge, sessions_check
 from qa_app.models import AgentContract, ContractFinding, FindingKind
 from sessions_app.actors import SYSTEM
+from sessions_app.errors import ServiceError
 from sessions_app.models import AuditEvent
-from sessions_app.services import ServiceError
 from tests.factories import session_payload
 
 pytestmark = pytest.mark.django_db

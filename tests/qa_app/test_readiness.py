@@ -20,8 +20,9 @@ from qa_app.readiness import (
 from qa_app.services import evaluation_record, session_tag_add
 from qa_app.statistics import wilson
 from sessions_app.actors import SYSTEM
+from sessions_app.errors import ServiceError
 from sessions_app.models import AuditEvent
-from sessions_app.services import ServiceError, admin_key_create
+from sessions_app.services import admin_key_create
 from tests.factories import session_payload
 
 pytestmark = pytest.mark.django_db

@@ -20,6 +20,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.test.utils import CaptureQueriesContext
 
 from qa_app import analytics, rollups
+from qa_app.ingest import session_upsert
 from qa_app.models import SessionDayStats, ToolDayStats, ToolLatencySample
 from qa_app.selectors import failure_categories_for
 from qa_app.services import evaluation_record
@@ -29,7 +30,6 @@ from sessions_app.filters import VoiceSessionFilterSet
 from sessions_app.models import ChangedDay, VoiceSession
 from sessions_app.retention import tenant_purge_expired
 from sessions_app.selectors import sessions_for
-from sessions_app.services import session_upsert
 from tests.factories import TenantFactory, session_payload
 
 pytestmark = pytest.mark.django_db

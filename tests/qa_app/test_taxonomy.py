@@ -9,8 +9,8 @@ from qa_app.models import FailureCategory, SessionFailure
 from qa_app.selectors import failure_categories_for
 from qa_app.services import evaluation_record, failure_category_retire, failure_category_save
 from sessions_app.actors import SYSTEM, Actor
+from sessions_app.errors import ServiceError
 from sessions_app.models import AuditEvent
-from sessions_app.services import ServiceError
 
 pytestmark = pytest.mark.django_db
 

@@ -106,7 +106,7 @@ def test_last_used_at_is_written_at_most_once_a_minute(tenant, make_key):
 
 
 def test_unknown_scope_is_refused_at_creation(tenant, make_key):
-    from sessions_app.services import ServiceError
+    from sessions_app.errors import ServiceError
 
     with pytest.raises(ServiceError) as error:
         make_key(tenant, ["sessions:everything"])

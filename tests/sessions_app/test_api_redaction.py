@@ -2,8 +2,8 @@
 
 import pytest
 
+from qa_app.ingest import session_upsert
 from sessions_app.models import FunctionCall, TranscriptTurn, VoiceSession
-from sessions_app.services import session_upsert
 from tests.factories import session_payload
 
 pytestmark = pytest.mark.django_db

@@ -181,7 +181,8 @@ def test_write_needs_write_scope(client_for, tenant):
 
 
 def test_batch_upsert_keeps_good_items_and_reports_bad_ones(tenant):
-    from sessions_app.services import ServiceError, sessions_upsert_many
+    from qa_app.ingest import sessions_upsert_many
+    from sessions_app.errors import ServiceError
 
     good = session_payload(tags=["refund"])
     no_agent = session_payload()
@@ -202,7 +203,7 @@ def test_batch_upsert_query_count_does_not_grow_with_batch_size(tenant):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from sessions_app.services import sessions_upsert_many
+    from qa_app.ingest import sessions_upsert_many
 
     def queries(count):
         with CaptureQueriesContext(connection) as captured:
@@ -234,7 +235,7 @@ def test_session_created_concurrently_is_merged_not_duplicated(tenant, monkeypat
         return original(data)
 
     monkeypatch.setattr(services, "_payload_counts", racing_counts)
-    (result,) = services.sessions_upsert_many(tenant=tenant, items=[payload])
+    (result,) = services.records_upsert_many(tenant=tenant, items=[payload])
     assert raced and not result.created and result.session.pk == raced[0].pk
     stored = VoiceSession.objects.get()
     assert stored.summary == "ours" and stored.turn_count == 4

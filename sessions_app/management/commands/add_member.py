@@ -2,9 +2,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from sessions_app.errors import ServiceError
 from sessions_app.models import Tenant
 from sessions_app.roles import ROLES
-from sessions_app.services import ServiceError, member_set_role
+from sessions_app.services import member_set_role
 
 
 class Command(BaseCommand):

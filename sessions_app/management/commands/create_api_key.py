@@ -1,8 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 
+from sessions_app.errors import ServiceError
 from sessions_app.models import Scope, Tenant
-from sessions_app.services import ServiceError, api_key_create
+from sessions_app.services import api_key_create
 
 
 class Command(BaseCommand):

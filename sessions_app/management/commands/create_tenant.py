@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from sessions_app.services import ServiceError, tenant_create
+from sessions_app.errors import ServiceError
+from sessions_app.services import tenant_create
 
 
 class Command(BaseCommand):

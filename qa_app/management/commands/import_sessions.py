@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from config.runtime import garbage_collection_tuned
-from sessions_app.imports import DEFAULT_BATCH_SIZE, sessions_import
+from qa_app.imports import DEFAULT_BATCH_SIZE, sessions_import
 from sessions_app.models import Tenant
 
 

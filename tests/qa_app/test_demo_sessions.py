@@ -15,9 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 
-from qa_app.services import tag_normalize
-from sessions_app.api.serializers import VoiceSessionSerializer
-from sessions_app.demo_sessions import (
+from qa_app.demo.sessions import (
     FAILURE_CATEGORIES,
     XSS_IMG,
     XSS_SCRIPT,
@@ -25,6 +23,8 @@ from sessions_app.demo_sessions import (
     DemoSession,
     generate_demo_sessions,
 )
+from qa_app.services import tag_normalize
+from sessions_app.api.serializers import VoiceSessionSerializer
 from sessions_app.models import FunctionCallStatus, SessionStatus, TurnRole
 from sessions_app.redaction import find_pii
 
