@@ -18,7 +18,7 @@ import pytest
 from django import forms as django_forms
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 from twilio.request_validator import RequestValidator
@@ -208,6 +208,9 @@ def test_signed_webhooks_answer_every_input_without_a_500(world, tenant):
               "CallDuration", "Direction", "From", "To", "StreamError", "AccountSid"]  # fmt: skip
 
     @FUZZ
+    # One stored and one refused every run, so the check below never rests on what hypothesis draws.
+    @example(kind="call-status", params={"CallSid": "CA" + "a" * 32, "CallStatus": "completed"})
+    @example(kind="call-status", params={})
     @given(
         kind=st.sampled_from(["call-status", "stream-status"]),
         params=st.dictionaries(st.one_of(st.sampled_from(fields), st.text(max_size=8)), text, max_size=8),
