@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_django()
     from django.core.management import call_command
 
-    import sessions_app.imports as _imports
+    import qa_app.imports as _imports
     from sessions_app.services import tenant_create
 
     call_command("migrate", verbosity=0)
