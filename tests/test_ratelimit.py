@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import subprocess
 import sys
+import time
 import urllib.parse
 
 import pytest
@@ -22,6 +23,21 @@ from tests.sessions_app.test_webhooks import TOKEN, call_status, call_status_par
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/voice-sessions"
 REDIS_TEST_URL = "redis://127.0.0.1:6379/14"
+
+
+@pytest.fixture(autouse=True)
+def a_fresh_window(request, monkeypatch):
+    """In-process tests start one second into a window, so no burst straddles a window's end.
+
+    The clock still runs (shifted, not frozen); tests against served workers wait for a window
+    themselves (``_start_of_a_window``), since another process's clock can't be shifted.
+    """
+    if "served_database" in request.fixturenames:
+        return
+    real = time.time
+    start = real()
+    shift = (start // ratelimit.WINDOW_SECONDS + 1) * ratelimit.WINDOW_SECONDS + 1 - start
+    monkeypatch.setattr(ratelimit.time, "time", lambda: real() + shift)
 
 
 def assert_rate_limited(response, limit):
@@ -173,6 +189,14 @@ def shared_redis():
     client.flushdb()
 
 
+def _start_of_a_window(needed_seconds: float = 20) -> None:
+    """Wait, if need be, until the current one-minute window has ``needed_seconds`` left: the
+    servers count by the wall clock, and a burst that straddles a window's end starts over."""
+    left = ratelimit.WINDOW_SECONDS - time.time() % ratelimit.WINDOW_SECONDS
+    if left < needed_seconds:
+        time.sleep(left + 0.05)
+
+
 def _alternate(servers, path, headers, n, method="GET", body=None) -> list[int]:
     """``n`` requests, every other one to each server (each its own process): statuses sorted."""
     return sorted(_request(servers[i % 2], path, headers, method, body)[0] for i in range(n))
@@ -189,6 +213,7 @@ def test_two_workers_share_one_count_through_redis(served_database, shared_redis
     }
     (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
     with gunicorn(env, log_dir=tmp_path / "a") as one, gunicorn(env, log_dir=tmp_path / "b") as two:
+        _start_of_a_window(30)
         keyed = _alternate((one, two), URL, {"Authorization": f"Bearer {key}"}, 40)
         anonymous = _alternate((one, two), URL, {}, 20)
         params = call_status_params("ringing", 0)
@@ -210,5 +235,6 @@ def test_without_redis_each_worker_counts_alone(served_database, tmp_path):
     env = {"DATABASE_URL": database_url, "API_RATE_LIMIT_ANONYMOUS_PER_IP": "10"}
     (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
     with gunicorn(env, log_dir=tmp_path / "a") as one, gunicorn(env, log_dir=tmp_path / "b") as two:
+        _start_of_a_window()
         anonymous = _alternate((one, two), URL, {}, 40)
     assert anonymous == [401] * 20 + [429] * 20  # each worker allowed its own ten
