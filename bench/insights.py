@@ -105,10 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     from django.test import Client
 
     from qa_app import analytics, rollups
+    from qa_app.filters import VoiceSessionFilterSet
     from qa_app.readiness import readiness_for
     from qa_app.selectors import failure_categories_for
     from sessions_app import changes
-    from sessions_app.filters import VoiceSessionFilterSet
     from sessions_app.models import Tenant, VoiceSession
     from sessions_app.selectors import sessions_for
     from sessions_app.services import member_set_role

@@ -23,7 +23,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from qa_app.ingest import session_upsert
-    from sessions_app.api.serializers import VoiceSessionSerializer
+    from qa_app.payloads import VoiceSessionSerializer
     from sessions_app.models import Tenant
     from sessions_app.services import member_set_role
 

@@ -19,8 +19,8 @@ from django.db import connection, transaction
 from rest_framework.exceptions import ValidationError
 
 from qa_app.ingest import sessions_upsert_many
+from qa_app.payloads import VoiceSessionSerializer
 from sessions_app.actors import SYSTEM, Actor
-from sessions_app.api.serializers import VoiceSessionSerializer
 from sessions_app.errors import ServiceError, flatten_errors
 from sessions_app.models import Tenant
 from sessions_app.services import PreparedSession, session_write_prepare

@@ -1,11 +1,17 @@
-"""Reads for QA data. Every read starts from a tenant."""
+"""Reads for QA data, and the session filters that need it. Every read starts from a tenant."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
-from qa_app.models import DEFAULT_FAILURE_CATEGORIES, FailureCategory
-from sessions_app.models import AuditEvent, Tenant
+from qa_app.models import (
+    DEFAULT_FAILURE_CATEGORIES,
+    ContractFinding,
+    FailureCategory,
+    SessionFailure,
+    SessionTag,
+)
+from sessions_app.models import AuditEvent, Tenant, VoiceSession
 
 
 def audit_events_for(*, tenant: Tenant) -> QuerySet[AuditEvent]:
@@ -35,3 +41,31 @@ def failure_categories_for(*, tenant: Tenant, include_retired: bool = True) -> l
     if not include_retired:
         categories = [category for category in categories if category.retired_at is None]
     return categories
+
+
+def sessions_with_tag(queryset: QuerySet[VoiceSession], name: str) -> QuerySet[VoiceSession]:
+    tagged = SessionTag.objects.filter(
+        tenant_id=OuterRef("tenant_id"), session_id=OuterRef("pk"), tag__name=name
+    )
+    return queryset.filter(Exists(tagged))
+
+
+def sessions_with_failure(queryset: QuerySet[VoiceSession], category: str) -> QuerySet[VoiceSession]:
+    """Sessions whose latest evaluation named this failure category."""
+    failed = SessionFailure.objects.filter(
+        tenant_id=OuterRef("tenant_id"), session_id=OuterRef("pk"), category=category
+    )
+    return queryset.filter(Exists(failed))
+
+
+def sessions_with_findings(
+    queryset: QuerySet[VoiceSession], *, open_only: bool, tool: str | None = None
+) -> QuerySet[VoiceSession]:
+    """Sessions with tool-boundary findings against their agent's contract (open ones, or any),
+    optionally only findings on one tool."""
+    findings = ContractFinding.objects.filter(tenant_id=OuterRef("tenant_id"), session_id=OuterRef("pk"))
+    if tool:
+        findings = findings.filter(tool_name=tool)
+    if open_only:
+        findings = findings.filter(acknowledged_at__isnull=True)
+    return queryset.filter(Exists(findings))

@@ -1,4 +1,8 @@
-"""The one filter definition for session lists: the API list, the review pages and exports share it."""
+"""Filters for the record's lists, and the parts every filter set here and in qa_app is built from.
+
+The session list's one filter definition (the API list, the review pages and exports share it) is
+``qa_app.filters.VoiceSessionFilterSet``: it filters on tags, verdicts and findings as well.
+"""
 
 from __future__ import annotations
 
@@ -15,17 +19,13 @@ from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
 
-from sessions_app import selectors
-from sessions_app.models import CallLog, FunctionCallStatus, QaState, SessionStatus, VoiceSession
+from sessions_app.models import CallLog
 
-STATUS_CHOICES = [*SessionStatus.choices, ("reviewed", "Reviewed")]
 BOOLEAN_CHOICES = [("true", "Yes"), ("false", "No")]
-FINDING_CHOICES = [("open", "Open"), ("any", "Any")]
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-VERDICT_CHOICES = [("pass", "Pass"), ("fail", "Fail"), ("needs_work", "Needs work")]
 
 
-def _choice_error(param: str, choices) -> dict[str, str]:
+def choice_error(param: str, choices) -> dict[str, str]:
     allowed = ", ".join(value for value, _ in choices)
     return {"invalid_choice": f"{param} must be one of: {allowed} (got %(value)s)."}
 
@@ -74,16 +74,6 @@ class BooleanChoiceFilter(filters.ChoiceFilter):
 
 class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
-
-
-@extend_schema_field({"type": "array", "items": {"type": "string"}})
-class AllTagsFilter(filters.Filter):
-    field_class = MultipleCharField
-
-    def filter(self, queryset, value):
-        for name in value or []:
-            queryset = selectors.sessions_with_tag(queryset, name.lower())
-        return queryset
 
 
 class FastFilterSet(filters.FilterSet):
@@ -165,125 +155,6 @@ class _SharedFields(dict):
 
     def __deepcopy__(self, memo):
         return dict(self)
-
-
-class VoiceSessionFilterSet(FastFilterSet):
-    status = filters.ChoiceFilter(
-        choices=STATUS_CHOICES,
-        method="filter_status",
-        help_text="active, completed or failed call outcome; reviewed means qa_state=reviewed.",
-        error_messages=_choice_error("status", STATUS_CHOICES),
-    )
-    stream_id = filters.CharFilter(help_text="Exact media stream id (joins a realtime stream to a session).")
-    call_sid = filters.CharFilter(help_text="Exact Twilio CallSid (joins call state and call logs).")
-    agent_key = filters.CharFilter(help_text="Exact agent key.")
-    tag = AllTagsFilter(help_text="Sessions carrying this tag; repeat the parameter to require several.")
-    qa_state = filters.ChoiceFilter(
-        choices=QaState.choices,
-        help_text="unreviewed, in_review or reviewed.",
-        error_messages=_choice_error("qa_state", QaState.choices),
-    )
-    started_after = UtcIsoDateTimeFilter(
-        field_name="started_at", lookup_expr="gte", help_text="ISO 8601; sessions started at or after."
-    )
-    started_before = UtcIsoDateTimeFilter(
-        field_name="started_at",
-        lookup_expr="lt",
-        help_text="ISO 8601; sessions started before. An empty window matches nothing.",
-    )
-    escalated = BooleanChoiceFilter(
-        choices=BOOLEAN_CHOICES,
-        method="filter_escalated",
-        help_text="true or false.",
-        error_messages=_choice_error("escalated", BOOLEAN_CHOICES),
-    )
-    q = filters.CharFilter(method="filter_text", help_text="Text in the transcript or the summary.")
-    prompt_version = filters.CharFilter(
-        help_text="Exact prompt version (with agent_key, for prompt comparisons)."
-    )
-    model_name = filters.CharFilter(help_text="Exact model name.")
-    verdict = filters.ChoiceFilter(
-        choices=[(value, label) for value, label in VERDICT_CHOICES],
-        help_text="The latest evaluation's verdict: pass, fail or needs_work.",
-        error_messages=_choice_error("verdict", VERDICT_CHOICES),
-    )
-    failure_category = filters.CharFilter(
-        method="filter_failure_category",
-        help_text="Sessions whose latest evaluation names this failure category (e.g. hallucination).",
-    )
-    finding = filters.ChoiceFilter(
-        choices=FINDING_CHOICES,
-        method="filter_finding",
-        help_text="open: sessions with unacknowledged tool-boundary findings; any: with findings at all.",
-        error_messages=_choice_error("finding", FINDING_CHOICES),
-    )
-    finding_tool = filters.CharFilter(
-        method="filter_finding_tool",
-        help_text="Sessions with a tool-boundary finding on this tool (with finding=open: open ones only).",
-    )
-    tool = filters.CharFilter(method="filter_tool", help_text="Sessions that called this function (by name).")
-    tool_status = filters.ChoiceFilter(
-        choices=FunctionCallStatus.choices,
-        method="filter_tool_status",
-        help_text="With tool: only calls with this status (succeeded or failed); alone: any such call.",
-        error_messages=_choice_error("tool_status", FunctionCallStatus.choices),
-    )
-
-    class Meta:
-        model = VoiceSession
-        fields = [
-            "status",
-            "stream_id",
-            "call_sid",
-            "agent_key",
-            "tag",
-            "qa_state",
-            "started_after",
-            "started_before",
-            "escalated",
-            "q",
-            "prompt_version",
-            "model_name",
-            "verdict",
-            "failure_category",
-            "finding",
-            "finding_tool",
-            "tool",
-            "tool_status",
-        ]
-
-    def filter_status(self, queryset, name, value):
-        if value == "reviewed":
-            return queryset.filter(qa_state=QaState.REVIEWED)
-        return queryset.filter(status=value)
-
-    def filter_escalated(self, queryset, name, value):
-        return queryset.filter(escalated=value == "true")
-
-    def filter_failure_category(self, queryset, name, value):
-        return selectors.sessions_with_failure(queryset, value.strip())
-
-    def filter_finding(self, queryset, name, value):
-        tool = self.form.cleaned_data.get("finding_tool") or None
-        return selectors.sessions_with_findings(queryset, open_only=value == "open", tool=tool)
-
-    def filter_finding_tool(self, queryset, name, value):
-        if self.form.cleaned_data.get("finding"):
-            return queryset  # applied together with finding
-        return selectors.sessions_with_findings(queryset, open_only=False, tool=value)
-
-    def filter_tool(self, queryset, name, value):
-        status = self.form.cleaned_data.get("tool_status") or None
-        return selectors.sessions_with_function_call(queryset, name=value, status=status)
-
-    def filter_tool_status(self, queryset, name, value):
-        if self.form.cleaned_data.get("tool"):
-            return queryset  # applied together with tool
-        return selectors.sessions_with_function_call(queryset, name=None, status=value)
-
-    def filter_text(self, queryset, name, value):
-        value = value.strip()
-        return selectors.sessions_matching_text(queryset, value) if value else queryset
 
 
 class CallLogFilterSet(FastFilterSet):

@@ -9,53 +9,14 @@ from dataclasses import dataclass
 from django.contrib.postgres.search import SearchQuery
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from qa_app.models import ContractFinding, Evaluation, SessionFailure, SessionTag
 from sessions_app.models import SEARCH_CONFIG, FunctionCall, Tenant, TranscriptTurn, VoiceSession
 
 
 def sessions_for(*, tenant: Tenant) -> QuerySet[VoiceSession]:
     """The tenant's sessions, newest first (ties by id), the order every list uses."""
     return VoiceSession.objects.filter(tenant=tenant).order_by("-started_at", "id")
-
-
-def sessions_with_details(queryset: QuerySet[VoiceSession]) -> QuerySet[VoiceSession]:
-    """Prefetch everything the full session shape needs: one query per child table, however many rows."""
-    return queryset.prefetch_related(
-        Prefetch("turns", queryset=TranscriptTurn.objects.order_by("seq")),
-        Prefetch("function_calls", queryset=FunctionCall.objects.order_by("seq")),
-        Prefetch("session_tags", queryset=SessionTag.objects.select_related("tag").order_by("tag__name")),
-        Prefetch("evaluations", queryset=Evaluation.objects.order_by("-created_at", "-id")),
-    )
-
-
-def sessions_with_tag(queryset: QuerySet[VoiceSession], name: str) -> QuerySet[VoiceSession]:
-    tagged = SessionTag.objects.filter(
-        tenant_id=OuterRef("tenant_id"), session_id=OuterRef("pk"), tag__name=name
-    )
-    return queryset.filter(Exists(tagged))
-
-
-def sessions_with_failure(queryset: QuerySet[VoiceSession], category: str) -> QuerySet[VoiceSession]:
-    """Sessions whose latest evaluation named this failure category."""
-    failed = SessionFailure.objects.filter(
-        tenant_id=OuterRef("tenant_id"), session_id=OuterRef("pk"), category=category
-    )
-    return queryset.filter(Exists(failed))
-
-
-def sessions_with_findings(
-    queryset: QuerySet[VoiceSession], *, open_only: bool, tool: str | None = None
-) -> QuerySet[VoiceSession]:
-    """Sessions with tool-boundary findings against their agent's contract (open ones, or any),
-    optionally only findings on one tool."""
-    findings = ContractFinding.objects.filter(tenant_id=OuterRef("tenant_id"), session_id=OuterRef("pk"))
-    if tool:
-        findings = findings.filter(tool_name=tool)
-    if open_only:
-        findings = findings.filter(acknowledged_at__isnull=True)
-    return queryset.filter(Exists(findings))
 
 
 def sessions_with_function_call(

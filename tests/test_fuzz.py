@@ -24,8 +24,9 @@ from rest_framework.test import APIClient
 from twilio.request_validator import RequestValidator
 
 from qa_app import forms as qa_forms
-from sessions_app.api.serializers import VoiceSessionSerializer
-from sessions_app.filters import CallLogFilterSet, VoiceSessionFilterSet
+from qa_app.filters import VoiceSessionFilterSet
+from qa_app.payloads import VoiceSessionSerializer
+from sessions_app.filters import CallLogFilterSet
 from sessions_app.services import admin_key_create
 
 pytestmark = pytest.mark.django_db

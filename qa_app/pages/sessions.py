@@ -16,6 +16,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from qa_app.documents import session_documents
+from qa_app.export import CONTENT_TYPES as EXPORT_CONTENT_TYPES
+from qa_app.export import FORMATS as EXPORT_FORMATS
+from qa_app.export import sessions_export
+from qa_app.filters import BOOLEAN_CHOICES, STATUS_CHOICES, VERDICT_CHOICES, VoiceSessionFilterSet
 from qa_app.forms import VERDICT_HINTS, EvaluationForm, TagForm
 from qa_app.invitations import pending_invitation_count
 from qa_app.models import ContractFinding, SessionTag, Tag
@@ -40,12 +45,8 @@ from qa_app.services import (
 )
 from sessions_app.audit import AuditAction, audit_record
 from sessions_app.errors import ServiceError
-from sessions_app.export import CONTENT_TYPES as EXPORT_CONTENT_TYPES
-from sessions_app.export import FORMATS as EXPORT_FORMATS
-from sessions_app.export import sessions_export
-from sessions_app.filters import BOOLEAN_CHOICES, STATUS_CHOICES, VERDICT_CHOICES, VoiceSessionFilterSet
 from sessions_app.models import CallLog, QaState, VoiceSession
-from sessions_app.presentation import session_documents, session_rows
+from sessions_app.presentation import session_rows
 from sessions_app.selectors import sessions_after, sessions_before
 
 # Not filters: paging, the tenant switcher and page modes. Everything else is the API's FilterSet.

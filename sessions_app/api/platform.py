@@ -13,8 +13,8 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import authentication, exceptions, generics, permissions, serializers, status
 from rest_framework.response import Response
 
+from sessions_app import fields
 from sessions_app.actors import Actor
-from sessions_app.api import fields
 from sessions_app.api.contract import QueryContractMixin
 from sessions_app.api.pagination import EnvelopePagination
 from sessions_app.api.schema import error_responses

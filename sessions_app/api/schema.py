@@ -9,7 +9,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
-from sessions_app.api import fields
+from sessions_app import fields
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -88,7 +88,7 @@ def nonempty_query_parameters(result, generator, request, public):
 class StrictBodyExtension(OpenApiSerializerExtension):
     """``fields.StrictBody`` refuses unknown fields; its request schema says so."""
 
-    target_class = "sessions_app.api.fields.StrictBody"
+    target_class = "sessions_app.fields.StrictBody"
     match_subclasses = True
 
     def map_serializer(self, auto_schema, direction):
@@ -101,7 +101,7 @@ class StrictBodyExtension(OpenApiSerializerExtension):
 class JSONObjectFieldExtension(OpenApiSerializerFieldExtension):
     """``JSONObjectField`` takes a JSON object (``null`` too where allowed), nothing else."""
 
-    target_class = "sessions_app.api.serializers.JSONObjectField"
+    target_class = "sessions_app.payloads.JSONObjectField"
     match_subclasses = True
 
     def map_serializer_field(self, auto_schema, direction):
@@ -115,7 +115,7 @@ class NonBlankCharFieldExtension(OpenApiSerializerFieldExtension):
     """A string field that trims and refuses blank refuses "   " too; the schema says so with
     a pattern (some character that isn't white space), which ``minLength`` alone can't."""
 
-    target_class = "sessions_app.api.fields.CharField"
+    target_class = "sessions_app.fields.CharField"
 
     def map_serializer_field(self, auto_schema, direction):
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)

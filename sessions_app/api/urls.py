@@ -12,18 +12,4 @@ urlpatterns = [
         platform.AdminApiKeyDetailView.as_view(),
         name="admin-api-key",
     ),
-    path("voice-sessions", views.VoiceSessionListView.as_view(), name="voice-sessions"),
-    path("voice-sessions/export", views.VoiceSessionExportView.as_view(), name="voice-sessions-export"),
-    path("voice-sessions/<uuid:session_id>", views.VoiceSessionDetailView.as_view(), name="voice-session"),
-    path("voice-sessions/<uuid:session_id>/tags", views.SessionTagsView.as_view(), name="voice-session-tags"),
-    path(
-        "voice-sessions/<uuid:session_id>/tags/<str:name>",
-        views.SessionTagDetailView.as_view(),
-        name="voice-session-tag",
-    ),
-    path(
-        "voice-sessions/<uuid:session_id>/evaluations",
-        views.SessionEvaluationsView.as_view(),
-        name="voice-session-evaluations",
-    ),
 ]

@@ -137,7 +137,7 @@ def data(tenant, other_tenant, make_session, reviewer):
 
 
 def scoped(tenant):
-    from sessions_app.filters import VoiceSessionFilterSet
+    from qa_app.filters import VoiceSessionFilterSet
     from sessions_app.selectors import sessions_for
 
     filterset = VoiceSessionFilterSet(

@@ -23,8 +23,8 @@ from qa_app.demo.sessions import (
     DemoSession,
     generate_demo_sessions,
 )
+from qa_app.payloads import VoiceSessionSerializer
 from qa_app.services import tag_normalize
-from sessions_app.api.serializers import VoiceSessionSerializer
 from sessions_app.models import FunctionCallStatus, SessionStatus, TurnRole
 from sessions_app.redaction import find_pii
 

@@ -20,13 +20,13 @@ from django.db.migrations.loader import MigrationLoader
 from django.test.utils import CaptureQueriesContext
 
 from qa_app import analytics, rollups
+from qa_app.filters import VoiceSessionFilterSet
 from qa_app.ingest import session_upsert
 from qa_app.models import SessionDayStats, ToolDayStats, ToolLatencySample
 from qa_app.selectors import failure_categories_for
 from qa_app.services import evaluation_record
 from sessions_app import changes
 from sessions_app.actors import Actor
-from sessions_app.filters import VoiceSessionFilterSet
 from sessions_app.models import ChangedDay, VoiceSession
 from sessions_app.retention import tenant_purge_expired
 from sessions_app.selectors import sessions_for

@@ -267,7 +267,7 @@ def test_verdict_prompt_version_and_tool_filters(api, tenant, make_session):
 def test_filtersets_built_per_request_share_no_state(tenant, make_session):
     """FastFilterSet copies filters shallowly and caches its form class: two live filtersets must
     still filter independently, and the class-level filters stay unbound."""
-    from sessions_app.filters import VoiceSessionFilterSet
+    from qa_app.filters import VoiceSessionFilterSet
     from sessions_app.selectors import sessions_for
 
     failed = make_session(tenant, status="failed", agent_key="a1")
@@ -286,7 +286,7 @@ def test_filter_backend_validates_only_the_filter_parameters_sent(api, three, mo
     """No filter parameter: the queryset is returned untouched and no form is validated. Any filter
         parameter, even an invalid one, is validated by its own field, and only those are; an empty one is
     refused by the query contract before any filter runs."""
-    from sessions_app.filters import VoiceSessionFilterSet
+    from qa_app.filters import VoiceSessionFilterSet
 
     validated = []
     original = VoiceSessionFilterSet.is_valid

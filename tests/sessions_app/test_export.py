@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from sessions_app.export import export_chunks
+from qa_app.export import export_chunks
 from sessions_app.models import AuditEvent
 from sessions_app.selectors import sessions_for
 

@@ -6,7 +6,7 @@ import random
 import pytest
 from rest_framework import serializers
 
-from sessions_app.api.serializers import FunctionCallSerializer, TranscriptTurnSerializer
+from sessions_app.payloads import FunctionCallSerializer, TranscriptTurnSerializer
 
 TURN = {"seq": 3, "role": "caller", "text": "  I was charged twice  ", "start_ms": 1200, "end_ms": 2400,
         "confidence": 0.91, "interrupted": False}  # fmt: skip

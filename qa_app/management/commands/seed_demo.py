@@ -8,10 +8,10 @@ from django.utils import timezone
 from qa_app.contracts import contract_save
 from qa_app.demo.sessions import generate_demo_sessions
 from qa_app.ingest import session_upsert
+from qa_app.payloads import VoiceSessionSerializer
 from qa_app.readiness import attestation_record
 from qa_app.services import evaluation_record
 from sessions_app.actors import SYSTEM, Actor
-from sessions_app.api.serializers import VoiceSessionSerializer
 from sessions_app.models import ApiKey, Scope, Tenant
 from sessions_app.roles import ADMIN, ANALYST, VIEWER
 from sessions_app.services import (

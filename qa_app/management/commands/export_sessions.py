@@ -7,9 +7,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.http import QueryDict
 from tqdm import tqdm
 
+from qa_app.export import FORMATS, sessions_export
+from qa_app.filters import VoiceSessionFilterSet
 from sessions_app.actors import SYSTEM
-from sessions_app.export import FORMATS, sessions_export
-from sessions_app.filters import VoiceSessionFilterSet
 from sessions_app.models import Tenant
 from sessions_app.selectors import sessions_for
 

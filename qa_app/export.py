@@ -16,10 +16,11 @@ from collections.abc import Iterator
 import orjson
 from django.db.models import QuerySet
 
+from qa_app.documents import session_documents
 from sessions_app.actors import Actor
 from sessions_app.audit import AuditAction, audit_record
 from sessions_app.errors import ServiceError
-from sessions_app.presentation import session_documents, session_rows
+from sessions_app.presentation import session_rows
 from sessions_app.selectors import sessions_after
 
 FORMATS = ("jsonl", "csv")
