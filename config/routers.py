@@ -18,10 +18,6 @@ _pinned = contextvars.ContextVar("pinned_to_primary", default=False)
 PIN_COOKIE = "vsr_primary_until"
 
 
-def pin_to_primary() -> None:
-    _pinned.set(True)
-
-
 def pinned_to_primary() -> bool:
     return _pinned.get()
 

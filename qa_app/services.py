@@ -235,10 +235,6 @@ def claim_holder(*, session: VoiceSession):
     )
 
 
-def claim_release(*, session: VoiceSession, user) -> None:
-    ReviewClaim.objects.filter(session=session, user=user).delete()
-
-
 CATEGORY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 

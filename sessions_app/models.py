@@ -225,12 +225,6 @@ class VoiceSession(models.Model):
     def __str__(self) -> str:
         return f"{self.agent_key} {self.stream_id}"
 
-    @property
-    def duration_ms(self) -> int | None:
-        if self.ended_at is None:
-            return None
-        return max(0, int((self.ended_at - self.started_at).total_seconds() * 1000))
-
 
 class TurnRole(models.TextChoices):
     CALLER = "caller"

@@ -46,7 +46,7 @@ from qa_app.services import (
 from sessions_app.audit import AuditAction, audit_record
 from sessions_app.errors import ServiceError
 from sessions_app.models import CallLog, QaState, VoiceSession
-from sessions_app.presentation import session_rows
+from sessions_app.presentation import duration_ms, session_rows
 from sessions_app.selectors import sessions_after, sessions_before
 
 # Not filters: paging, the tenant switcher and page modes. Everything else is the API's FilterSet.
@@ -189,9 +189,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
         {
             "row": row,
             "url": _detail_url(row.id, query),
-            "duration_ms": int((row.ended_at - row.started_at).total_seconds() * 1000)
-            if row.ended_at
-            else None,
+            "duration_ms": duration_ms(row.started_at, row.ended_at),
             "tags": tags.get(row.id, []),
         }
         for row in rows

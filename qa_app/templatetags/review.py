@@ -43,15 +43,6 @@ def label(value: str | None) -> str:
     return (value or "").replace("_", " ")
 
 
-@register.simple_tag(takes_context=True)
-def with_param(context, name: str, value) -> str:
-    """The current query string with one parameter replaced (for links that keep the filters)."""
-    params = context["request"].GET.copy()
-    params[name] = value
-    params.pop("offset", None)
-    return "?" + params.urlencode()
-
-
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
