@@ -35,11 +35,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
 from django.db.models import Aggregate, Count, F, FloatField, Max, Min, Q, QuerySet, Sum, Window
 from django.db.models.functions import Coalesce, RowNumber, TruncWeek
 
 from qa_app import rollups
+from qa_app.db import analytics as db_analytics
 from qa_app.models import (
     SEVERITY_ORDER,
     FailureDayStats,
@@ -49,6 +49,7 @@ from qa_app.models import (
     Verdict,
 )
 from qa_app.statistics import Comparison, Rate, two_proportion_test, wilson
+from sessions_app.db import is_postgresql
 from sessions_app.models import FunctionCall, FunctionCallStatus, QaState, SessionStatus, VoiceSession
 
 PERCENTILES = (0.5, 0.95)
@@ -404,7 +405,7 @@ def _tool_rows(sessions: QuerySet[VoiceSession], *, percentiles: bool) -> tuple[
         "failed_sessions": Count("session_id", distinct=True, filter=failed),
         "latency_samples": Count("latency_ms"),
     }
-    postgres = connections[calls.db].vendor == "postgresql"
+    postgres = is_postgresql(calls.db)
     if percentiles and postgres:
         aggregates["latency"] = PercentileCont("latency_ms", PERCENTILES)
     rows = list(calls.values("name").annotate(**aggregates).order_by())
@@ -433,7 +434,7 @@ def _rollup_tool_rows(scope: rollups.Scope, *, percentiles: bool) -> tuple[list[
     if not percentiles:
         return rows, {}
     samples = scope.rows(ToolLatencySample)
-    if connections[samples.db].vendor == "postgresql":
+    if is_postgresql(samples.db):
         return rows, _latencies(
             samples.values("name").annotate(latency=PercentileCont("latency_ms", PERCENTILES))
         )
@@ -593,25 +594,14 @@ def _recurring_tools(failing: QuerySet[VoiceSession]) -> list[Recurring]:
         inner, params = per_session.query.sql_with_params()
     except EmptyResultSet:  # sessions.none(): an invalid filter matches nothing
         return []
-    sql = f"""
-        SELECT name, example_session, started, calls, fail, needs_work, first_seen, last_seen
-        FROM (
-            SELECT r_name AS name, r_session AS example_session, r_started AS started,
-                SUM(r_calls) OVER per_tool AS calls,
-                SUM(CASE WHEN r_verdict = %s THEN 1 ELSE 0 END) OVER per_tool AS fail,
-                SUM(CASE WHEN r_verdict = %s THEN 1 ELSE 0 END) OVER per_tool AS needs_work,
-                MIN(r_started) OVER per_tool AS first_seen,
-                MAX(r_started) OVER per_tool AS last_seen,
-                ROW_NUMBER() OVER (PARTITION BY r_name ORDER BY r_started DESC, r_session) AS example_rank
-            FROM ({inner}) AS per_session
-            WINDOW per_tool AS (PARTITION BY r_name)
-        ) AS ranked
-        WHERE example_rank <= %s
-        ORDER BY name, example_rank
-    """
-    with connections[per_session.db].cursor() as cursor:
-        cursor.execute(sql, [Verdict.FAIL, Verdict.NEEDS_WORK, *params, EXAMPLES])
-        rows = cursor.fetchall()
+    rows = db_analytics.ranked_per_tool(
+        inner,
+        params,
+        fail=Verdict.FAIL,
+        needs_work=Verdict.NEEDS_WORK,
+        examples=EXAMPLES,
+        using=per_session.db,
+    )
     to_uuid = VoiceSession._meta.pk.to_python
     tools: dict[str, Recurring] = {}
     for name, session_id, started, calls, fail, needs_work, first, last in rows:

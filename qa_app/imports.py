@@ -15,12 +15,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import orjson
-from django.db import connection, transaction
+from django.db import transaction
 from rest_framework.exceptions import ValidationError
 
 from qa_app.ingest import sessions_upsert_many
 from qa_app.payloads import VoiceSessionSerializer
 from sessions_app.actors import SYSTEM, Actor
+from sessions_app.db import writes
 from sessions_app.errors import ServiceError, flatten_errors
 from sessions_app.models import Tenant
 from sessions_app.services import PreparedSession, session_write_prepare
@@ -120,11 +121,9 @@ def sessions_import(
         if not batch:
             return
         with transaction.atomic():
-            if connection.vendor == "postgresql":
-                # An import is rerunnable and idempotent, so it need not wait for each commit's WAL
-                # flush: a crash loses at most the last moments of batches, and a rerun restores them.
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            # An import is rerunnable and idempotent, so it need not wait for each commit's WAL
+            # flush: a crash loses at most the last moments of batches, and a rerun restores them.
+            writes.commit_without_waiting()
             results = sessions_upsert_many(
                 tenant=tenant, items=[prepared for _, prepared in batch], actor=actor
             )

@@ -27,10 +27,11 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db import connections, transaction
+from django.db import transaction
 from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.db.models.functions import TruncDate
 
+from qa_app.db import rollups as db_rollups
 from qa_app.models import (
     FailureDayStats,
     SessionDayStats,
@@ -129,27 +130,10 @@ def _sources(tenant_id: int, days: list[dt.date]) -> dict:
     }
 
 
-def _insert_select(model, rows: QuerySet) -> None:
-    """``INSERT INTO <rollup> (…) SELECT …`` from ``rows``, whose values are named ``r_<field>``."""
-    connection = connections[PRIMARY]
-    quote = connection.ops.quote_name
-    sql, params = rows.order_by().query.get_compiler(using=PRIMARY).as_sql()
-    names = [
-        name.removeprefix("r_") for name in rows.query.values_select + tuple(rows.query.annotation_select)
-    ]
-    columns = ", ".join(quote(model._meta.get_field(name).column) for name in names)
-    selected = ", ".join(quote(f"r_{name}") for name in names)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(model._meta.db_table)} ({columns}) SELECT {selected} FROM ({sql}) AS source",
-            params,
-        )
-
-
 def _recompute(tenant_id: int, days: list[dt.date]) -> None:
     for model, rows in _sources(tenant_id, days).items():
         model.objects.using(PRIMARY).filter(tenant_id=tenant_id, day__in=days).delete()
-        _insert_select(model, rows)
+        db_rollups.insert_select(model, rows, using=PRIMARY)
 
 
 def refresh(tenant_id: int, *, first_day: dt.date | None = None, end_day: dt.date | None = None) -> int:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-import json
-import time
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery
-from django.core.exceptions import EmptyResultSet
-from django.db import connection, connections
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from sessions_app.models import SEARCH_CONFIG, FunctionCall, Tenant, TranscriptTurn, VoiceSession
+from sessions_app import roles
+from sessions_app.db import is_postgresql, planner
+from sessions_app.models import (
+    SEARCH_CONFIG,
+    FunctionCall,
+    Tenant,
+    TenantUserObjectPermission,
+    TranscriptTurn,
+    VoiceSession,
+)
 
 
 def sessions_for(*, tenant: Tenant) -> QuerySet[VoiceSession]:
@@ -38,42 +44,10 @@ def sessions_matching_text(queryset: QuerySet[VoiceSession], text: str) -> Query
     GIN-indexed ``search_vector``. SQLite, the zero-setup development database, falls back to a
     case-insensitive substring match. Redacted text only, so a search can't probe for hidden PII.
     """
-    if connection.vendor == "postgresql":
+    if is_postgresql(queryset.db):
         return queryset.filter(search_vector=SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG))
     turns = TranscriptTurn.objects.filter(session_id=OuterRef("pk"), text_redacted__icontains=text)
     return queryset.filter(Q(summary_redacted__icontains=text) | Exists(turns))
-
-
-# Planner estimates by (database, SQL, parameters), each kept for ESTIMATE_TTL_SECONDS in this
-# process: PostgreSQL's estimate only moves when statistics are refreshed or the table grows, so
-# a repeated list (a dashboard polling page one) skips the EXPLAIN and its planning. Bounded:
-# the whole map is dropped when it holds ESTIMATE_CACHE_SIZE entries.
-ESTIMATE_TTL_SECONDS = 30
-ESTIMATE_CACHE_SIZE = 1024
-_estimates: dict[tuple, tuple[float, int]] = {}
-
-
-def _planner_rows(queryset) -> int:
-    """PostgreSQL's estimate of the query's row count: one EXPLAIN (or none, when a fresh estimate
-    of the same query is cached), no rows read."""
-    try:
-        sql, params = queryset.query.sql_with_params()
-    except EmptyResultSet:  # a filter that can match nothing (e.g. an invalid one, or .none())
-        return 0
-    key, now = (queryset.db, sql, tuple(params)), time.monotonic()
-    cached = _estimates.get(key)
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-        plan = cursor.fetchone()[0]
-    if isinstance(plan, str):
-        plan = json.loads(plan)
-    rows = int(plan[0]["Plan"]["Plan Rows"])
-    if len(_estimates) >= ESTIMATE_CACHE_SIZE:
-        _estimates.clear()
-    _estimates[key] = (now + ESTIMATE_TTL_SECONDS, rows)
-    return rows
 
 
 # Above this many times the threshold, the planner's estimate is trusted without counting: a
@@ -92,9 +66,9 @@ def sessions_count(queryset: QuerySet[VoiceSession], *, exact_threshold: int | N
     (development) always counts exactly.
     """
     queryset = queryset.order_by().values("pk")
-    if exact_threshold is None or connection.vendor != "postgresql":
+    if exact_threshold is None or not is_postgresql(queryset.db):
         return queryset.count(), True
-    estimate = _planner_rows(queryset)
+    estimate = planner.estimated_rows(queryset)
     if estimate > exact_threshold * ESTIMATE_TRUST_FACTOR:
         return estimate, False
     capped = queryset[: exact_threshold + 1].count()
@@ -135,11 +109,6 @@ class Member:
 
 def tenant_members(*, tenant: Tenant) -> list[Member]:
     """Everyone holding a role or a permission of their own in the tenant, by username. Two queries."""
-    from django.contrib.auth import get_user_model
-
-    from sessions_app import roles
-    from sessions_app.models import TenantUserObjectPermission
-
     group_roles = {roles.role_group_name(tenant.slug, role): role for role in roles.ROLES}
     found: dict[int, dict] = {}
     for pk, username, email, last_login, group in (

@@ -23,10 +23,10 @@ from qa_app.models import Severity, TenantInvitation
 from qa_app.pages.base import ReviewAccess, actor_for, require, review_access, review_page
 from qa_app.selectors import failure_categories_for
 from qa_app.services import failure_category_retire, failure_category_save
+from sessions_app.errors import ServiceError
 from sessions_app.models import ApiKey
 from sessions_app.selectors import tenant_members
 from sessions_app.services import (
-    ServiceError,
     api_key_create,
     api_key_revoke,
     member_permission_set,

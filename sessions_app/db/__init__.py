@@ -5,3 +5,11 @@ by how much. The rules those paths serve live in the domain modules above (``ser
 ``presentation``, ``selectors``); these modules know tables and columns, never a rule. Ruff's
 banned-api check (TID251) keeps ``django.db.connection(s)`` inside ``db/`` packages and ``config/``.
 """
+
+from django.db import DEFAULT_DB_ALIAS, connections
+
+
+def is_postgresql(alias: str = DEFAULT_DB_ALIAS) -> bool:
+    """Whether the database behind ``alias`` is PostgreSQL, where the fast paths apply (SQLite is
+    the zero-setup development database, and gets the ORM's portable form)."""
+    return connections[alias].vendor == "postgresql"

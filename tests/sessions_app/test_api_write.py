@@ -219,7 +219,7 @@ def test_session_created_concurrently_is_merged_not_duplicated(tenant, monkeypat
     from sessions_app import services
 
     payload = session_payload(summary="ours")
-    original = services._payload_counts
+    original = services.records._payload_counts
     raced = []
 
     def racing_counts(data):  # runs after the existing-session lookup, before the insert
@@ -234,7 +234,7 @@ def test_session_created_concurrently_is_merged_not_duplicated(tenant, monkeypat
             )
         return original(data)
 
-    monkeypatch.setattr(services, "_payload_counts", racing_counts)
+    monkeypatch.setattr(services.records, "_payload_counts", racing_counts)
     (result,) = services.records_upsert_many(tenant=tenant, items=[payload])
     assert raced and not result.created and result.session.pk == raced[0].pk
     stored = VoiceSession.objects.get()

@@ -135,7 +135,7 @@ def test_a_repeated_list_reuses_the_planner_estimate_until_it_expires(api, sessi
     filter, or the same one after the TTL, asks the planner again. SQLite counts every time."""
     from django.test.utils import CaptureQueriesContext
 
-    from sessions_app import selectors
+    from sessions_app.db import planner
 
     postgres = connection.vendor == "postgresql"
     if postgres:
@@ -143,8 +143,8 @@ def test_a_repeated_list_reuses_the_planner_estimate_until_it_expires(api, sessi
             cursor.execute("ANALYZE")
     settings.API_EXACT_COUNT_THRESHOLD = 1
     clock = [1_000.0]
-    monkeypatch.setattr(selectors.time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(selectors, "_estimates", {})
+    monkeypatch.setattr(planner.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(planner, "_estimates", {})
 
     def explains(params) -> tuple[int, dict]:
         with CaptureQueriesContext(connection) as captured:
@@ -154,7 +154,7 @@ def test_a_repeated_list_reuses_the_planner_estimate_until_it_expires(api, sessi
     first_explains, first = explains({"limit": 2})
     again_explains, again = explains({"limit": 2, "offset": 2})
     filtered_explains, _ = explains({"limit": 2, "status": "completed"})  # another query, its own estimate
-    clock[0] += selectors.ESTIMATE_TTL_SECONDS + 1
+    clock[0] += planner.ESTIMATE_TTL_SECONDS + 1
     expired_explains, _ = explains({"limit": 2})
     if postgres:
         assert (first_explains, again_explains, filtered_explains, expired_explains) == (1, 0, 1, 1)
