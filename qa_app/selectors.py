@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, QuerySet
 
 from qa_app.models import (
-    DEFAULT_FAILURE_CATEGORIES,
     ContractFinding,
     FailureCategory,
     SessionFailure,
@@ -20,27 +19,12 @@ def audit_events_for(*, tenant: Tenant) -> QuerySet[AuditEvent]:
 
 
 def failure_categories_for(*, tenant: Tenant, include_retired: bool = True) -> list[FailureCategory]:
-    """The tenant's failure taxonomy in display order. A tenant without one gets the default set."""
-    categories = list(FailureCategory.objects.filter(tenant=tenant).order_by("position", "name"))
-    if not categories:
-        FailureCategory.objects.bulk_create(
-            [
-                FailureCategory(
-                    tenant=tenant,
-                    name=name,
-                    label=label,
-                    severity=severity,
-                    description=text,
-                    position=position,
-                )
-                for position, (name, label, severity, text) in enumerate(DEFAULT_FAILURE_CATEGORIES)
-            ],
-            ignore_conflicts=True,
-        )
-        categories = list(FailureCategory.objects.filter(tenant=tenant).order_by("position", "name"))
+    """The tenant's failure taxonomy in display order. A read only: every tenant is given the
+    default set when it is created (``services.failure_taxonomy_seed``)."""
+    categories = FailureCategory.objects.filter(tenant=tenant).order_by("position", "name")
     if not include_retired:
-        categories = [category for category in categories if category.retired_at is None]
-    return categories
+        categories = categories.filter(retired_at__isnull=True)
+    return list(categories)
 
 
 def sessions_with_tag(queryset: QuerySet[VoiceSession], name: str) -> QuerySet[VoiceSession]:

@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from qa_app.models import (
+    DEFAULT_FAILURE_CATEGORIES,
     Evaluation,
     FailureCategory,
     ReviewClaim,
@@ -26,7 +27,7 @@ from sessions_app import changes
 from sessions_app.actors import Actor
 from sessions_app.audit import AuditAction, audit_record
 from sessions_app.errors import ServiceError
-from sessions_app.models import QaState, VoiceSession
+from sessions_app.models import QaState, Tenant, VoiceSession
 
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,63}$")
 SCORE_RANGE = range(1, 6)
@@ -239,6 +240,32 @@ CATEGORY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
 @transaction.atomic
+def failure_taxonomy_seed(*, tenant: Tenant) -> int:
+    """Give a tenant without a failure taxonomy the default one; returns how many were created.
+
+    Runs when a tenant is created (``tenant_created``), so a read never has to write.
+    """
+    if FailureCategory.objects.filter(tenant=tenant).exists():
+        return 0
+    created = FailureCategory.objects.bulk_create(
+        [
+            FailureCategory(
+                tenant=tenant, name=name, label=label, severity=severity, description=text, position=position
+            )
+            for position, (name, label, severity, text) in enumerate(DEFAULT_FAILURE_CATEGORIES)
+        ],
+        ignore_conflicts=True,
+    )
+    return len(created)
+
+
+def tenant_created(sender, instance: Tenant, created: bool, raw: bool = False, **kwargs) -> None:
+    """``post_save`` of a Tenant: the record creates tenants, and the judgment adds its defaults
+    (fixtures being loaded, ``raw``, bring their own rows)."""
+    if created and not raw:
+        failure_taxonomy_seed(tenant=instance)
+
+
 def failure_category_save(
     *, tenant, name: str, label: str, severity: str, description: str = "", actor: Actor
 ) -> tuple[FailureCategory, bool]:
