@@ -224,6 +224,93 @@ class Written:
     payload: Mapping[str, Any]
 
 
+def _insert_or_join_racers(
+    tenant: Tenant, fresh: list[VoiceSession], accepted: list[_Pending], search_texts: dict
+) -> list:
+    """Insert the new sessions. Where a concurrent writer created the same stream first, theirs
+    wins: the pending write becomes an update of it. Returns the start times of the sessions that
+    turned into updates (their old days count them until recomputed)."""
+    try:
+        with transaction.atomic():  # a savepoint: the common case needs no second look
+            writes.insert_new_sessions(fresh, search_texts, ignore_conflicts=False)
+        return []
+    except IntegrityError:
+        writes.insert_new_sessions(fresh, search_texts, ignore_conflicts=True)
+    stored = dict(
+        VoiceSession.objects.select_for_update()
+        .filter(tenant=tenant, stream_id__in=[session.stream_id for session in fresh])
+        .values_list("stream_id", "pk")
+    )
+    moved_from = []
+    for pending in accepted:
+        if pending.created and stored[pending.data["stream_id"]] != pending.session.pk:
+            pending.session = VoiceSession.objects.get(pk=stored[pending.data["stream_id"]])
+            pending.created = False
+            moved_from.append(pending.session.started_at)
+            for field, value in pending.values.items():
+                setattr(pending.session, field, value)
+            for row in (*pending.turns, *pending.calls):
+                row["session_id"] = pending.session.pk
+    return moved_from
+
+
+def _children_merge(accepted: list[_Pending]) -> None:
+    """Merge by ``seq``, the rule that makes a retried or partial write never duplicate: a turn or
+    call whose seq the session already has overwrites it, a new seq is added, the rest are kept.
+
+    Rows of new sessions can't collide with anything, so they are simply inserted (COPY on
+    PostgreSQL); rows of existing sessions are upserted on (session, seq). Two or four queries.
+    """
+    new = [pending for pending in accepted if pending.created]
+    merged = [pending for pending in accepted if not pending.created]
+    writes.insert_new_rows(TranscriptTurn, [row for pending in new for row in pending.turns])
+    writes.insert_new_rows(FunctionCall, [row for pending in new for row in pending.calls])
+    for model, rows, fields in (
+        (TranscriptTurn, [row for pending in merged for row in pending.turns], _TURN_FIELDS),
+        (FunctionCall, [row for pending in merged for row in pending.calls], _CALL_FIELDS),
+    ):
+        if rows:
+            model.objects.bulk_create(
+                [model(**row) for row in rows],
+                update_conflicts=True,
+                unique_fields=["session", "seq"],
+                update_fields=fields,
+            )
+
+
+def _recount_and_update(tenant: Tenant, updated: list[_Pending]) -> None:
+    """Write the payload's fields to existing sessions, with their counts recounted: a merge may
+    have added to or overwritten what was stored (new sessions counted their payload on insert)."""
+    if not updated:
+        return
+    ids = [pending.session.pk for pending in updated]
+    turn_counts = dict(
+        TranscriptTurn.objects.filter(tenant=tenant, session_id__in=ids)
+        .values("session_id")
+        .annotate(total=Count("id"))
+        .values_list("session_id", "total")
+    )
+    call_counts = {
+        row["session_id"]: row
+        for row in FunctionCall.objects.filter(tenant=tenant, session_id__in=ids)
+        .values("session_id")
+        .annotate(total=Count("id"), failed=Count("id", filter=Q(status=FunctionCallStatus.FAILED)))
+    }
+    now = timezone.now()
+    for pending in updated:
+        session = pending.session
+        counted = call_counts.get(session.pk, {})
+        counts = {
+            "turn_count": turn_counts.get(session.pk, 0),
+            "function_call_count": counted.get("total", 0),
+            "failed_function_call_count": counted.get("failed", 0),
+        }
+        for field, value in counts.items():
+            setattr(session, field, value)
+        # One short UPDATE per session: far cheaper than bulk_update's CASE expressions.
+        VoiceSession.objects.filter(pk=session.pk).update(**pending.values, **counts, updated_at=now)
+
+
 def records_upsert_many(
     *,
     tenant: Tenant,
@@ -318,76 +405,10 @@ def records_upsert_many(
                 search_texts[pending.session.pk] = " ".join(
                     [pending.session.summary_redacted, *(turn["text_redacted"] for turn in pending.turns)]
                 )
-        try:
-            with transaction.atomic():  # a savepoint: the common case needs no second look
-                writes.insert_new_sessions(fresh, search_texts, ignore_conflicts=False)
-            raced = False
-        except IntegrityError:
-            writes.insert_new_sessions(fresh, search_texts, ignore_conflicts=True)
-            raced = True
-        if raced:
-            # A concurrent writer created some of these first; theirs win and get merged.
-            stored = dict(
-                VoiceSession.objects.select_for_update()
-                .filter(tenant=tenant, stream_id__in=[session.stream_id for session in fresh])
-                .values_list("stream_id", "pk")
-            )
-            for pending in accepted:
-                if pending.created and stored[pending.data["stream_id"]] != pending.session.pk:
-                    pending.session = VoiceSession.objects.get(pk=stored[pending.data["stream_id"]])
-                    pending.created = False
-                    moved_from.append(pending.session.started_at)
-                    for field, value in pending.values.items():
-                        setattr(pending.session, field, value)
-                    for row in (*pending.turns, *pending.calls):
-                        row["session_id"] = pending.session.pk
-
-        # Rows of new sessions can't collide with anything: COPY them in (PostgreSQL). Rows of
-        # existing sessions merge by seq.
-        new_rows = [pending for pending in accepted if pending.created]
-        merged_rows = [pending for pending in accepted if not pending.created]
-        writes.insert_new_rows(TranscriptTurn, [row for pending in new_rows for row in pending.turns])
-        writes.insert_new_rows(FunctionCall, [row for pending in new_rows for row in pending.calls])
-        turns = [TranscriptTurn(**row) for pending in merged_rows for row in pending.turns]
-        if turns:
-            TranscriptTurn.objects.bulk_create(
-                turns, update_conflicts=True, unique_fields=["session", "seq"], update_fields=_TURN_FIELDS
-            )
-        calls = [FunctionCall(**row) for pending in merged_rows for row in pending.calls]
-        if calls:
-            FunctionCall.objects.bulk_create(
-                calls, update_conflicts=True, unique_fields=["session", "seq"], update_fields=_CALL_FIELDS
-            )
-
-        # New sessions counted their own payload on insert; existing ones are recounted, since a
-        # merge may have added to or overwritten what was stored.
+        moved_from += _insert_or_join_racers(tenant, fresh, accepted, search_texts)
+        _children_merge(accepted)
         updated = [pending for pending in accepted if not pending.created]
-        ids = [pending.session.pk for pending in updated]
-        turn_counts = dict(
-            TranscriptTurn.objects.filter(tenant=tenant, session_id__in=ids)
-            .values("session_id")
-            .annotate(total=Count("id"))
-            .values_list("session_id", "total")
-        ) if ids else {}  # fmt: skip
-        call_counts = {
-            row["session_id"]: row
-            for row in FunctionCall.objects.filter(tenant=tenant, session_id__in=ids)
-            .values("session_id")
-            .annotate(total=Count("id"), failed=Count("id", filter=Q(status=FunctionCallStatus.FAILED)))
-        } if ids else {}  # fmt: skip
-        now = timezone.now()
-        for pending in updated:
-            session = pending.session
-            counted = call_counts.get(session.pk, {})
-            counts = {
-                "turn_count": turn_counts.get(session.pk, 0),
-                "function_call_count": counted.get("total", 0),
-                "failed_function_call_count": counted.get("failed", 0),
-            }
-            for field, value in counts.items():
-                setattr(session, field, value)
-            # One short UPDATE per session: far cheaper than bulk_update's CASE expressions.
-            VoiceSession.objects.filter(pk=session.pk).update(**pending.values, **counts, updated_at=now)
+        _recount_and_update(tenant, updated)
         writes.search_vectors_refresh(
             [p.session.pk for p in updated if p.data.get("transcript") or "summary" in p.values]
         )
