@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from sessions_app.actors import Actor
 from sessions_app.encryption import secret_is_readable
 from sessions_app.models import ApiKey, AuditEvent, FunctionCall, Scope, Tenant, TranscriptTurn, VoiceSession
+from sessions_app.redaction import columns
 from sessions_app.services import POLICY_FIELDS, api_key_create, api_key_revoke, tenant_policy_update
 
 
@@ -174,15 +175,22 @@ class ReadOnlyInline(admin.TabularInline):
 
 class TranscriptTurnInline(ReadOnlyInline):
     model = TranscriptTurn
-    fields = ["seq", "role", "text_redacted", "start_ms", "end_ms", "confidence", "interrupted"]
+    fields = list(
+        columns.TURN.read_all(
+            ["seq", "role", "text", "start_ms", "end_ms", "confidence", "interrupted"], raw=False
+        )
+    )
     readonly_fields = fields
     verbose_name_plural = "Transcript (redacted)"
 
 
 class FunctionCallInline(ReadOnlyInline):
     model = FunctionCall
-    fields = ["seq", "turn_seq", "name", "status", "latency_ms", "arguments_redacted", "result_redacted",
-              "error_redacted"]  # fmt: skip
+    fields = list(
+        columns.CALL.read_all(
+            ["seq", "turn_seq", "name", "status", "latency_ms", *columns.CALL.raw], raw=False
+        )
+    )
     readonly_fields = fields
     verbose_name_plural = "Function calls (redacted)"
 
@@ -196,7 +204,7 @@ class VoiceSessionAdmin(admin.ModelAdmin):
     date_hierarchy = "started_at"
     list_select_related = ["tenant"]
     inlines = [TranscriptTurnInline, FunctionCallInline]
-    exclude = ["summary", "escalation_reason", "metadata", "from_number", "to_number"]
+    exclude = [*columns.SESSION.raw, *columns.PHONES]
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields if field.name not in self.exclude]

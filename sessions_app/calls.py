@@ -21,7 +21,7 @@ from django.utils.dateparse import parse_datetime
 
 from sessions_app.input_bounds import is_ascii_digits, timestamp_problem
 from sessions_app.models import CallEvent, CallEventKind, CallLog, Tenant, VoiceSession
-from sessions_app.redaction import redact_phone_number, redact_value
+from sessions_app.redaction import columns, redact_phone_number, redact_value
 
 # Twilio parameters that carry a phone number (or a SIP address that contains one).
 NUMBER_PARAMS = ("From", "To", "Caller", "Called", "ForwardedFrom", "CallerName")
@@ -177,10 +177,11 @@ def call_log_by_ref(*, tenant: Tenant, ref: str) -> CallLog | None:
 
 def sessions_for_calls(*, tenant: Tenant, call_sids: list[str], raw: bool) -> dict[str, dict]:
     """The newest session of each call_sid, as {call_sid: {id, escalated, summary}}: one query."""
+    summary = columns.SESSION.read("summary", raw=raw)
     rows = (
         VoiceSession.objects.filter(tenant=tenant, call_sid__in=call_sids)
         .order_by("call_sid", "-started_at")
-        .values("call_sid", "id", "escalated", "summary" if raw else "summary_redacted")
+        .values("call_sid", "id", "escalated", summary)
     )
     joined: dict[str, dict] = {}
     for row in rows:
@@ -188,6 +189,6 @@ def sessions_for_calls(*, tenant: Tenant, call_sids: list[str], raw: bool) -> di
             joined[row["call_sid"]] = {
                 "id": row["id"],
                 "escalated": row["escalated"],
-                "summary": row["summary" if raw else "summary_redacted"],
+                "summary": row[summary],
             }
     return joined

@@ -16,7 +16,7 @@ from typing import Any
 
 from sessions_app.db import reads
 from sessions_app.models import FunctionCall, TranscriptTurn
-from sessions_app.redaction import redact_phone_number
+from sessions_app.redaction import columns, redact_phone_number
 
 
 def iso(value: dt.datetime | None) -> str | None:
@@ -33,36 +33,40 @@ def duration_ms(started_at: dt.datetime | None, ended_at: dt.datetime | None) ->
     return max(0, int((ended_at - started_at).total_seconds() * 1000))
 
 
+# The columns a document reads, by their raw names; redaction.columns picks a reader's twins.
+_SESSION_COLUMNS = (
+    "id",
+    "stream_id",
+    "call_sid",
+    "agent_key",
+    "status",
+    "qa_state",
+    "direction",
+    "from_number",
+    "to_number",
+    "started_at",
+    "ended_at",
+    "model_provider",
+    "model_name",
+    "prompt_version",
+    "model_params",
+    "tts_provider",
+    "voice_name",
+    "stt_provider",
+    "language",
+    "escalated",
+    "escalation_reason",
+    "escalation_at_ms",
+    "summary",
+    "metadata",
+    "created_at",
+    "updated_at",
+)
+
+
 @functools.cache
 def _session_columns(raw: bool) -> tuple[str, ...]:
-    return (
-        "id",
-        "stream_id",
-        "call_sid",
-        "agent_key",
-        "status",
-        "qa_state",
-        "direction",
-        "from_number",
-        "to_number",
-        "started_at",
-        "ended_at",
-        "model_provider",
-        "model_name",
-        "prompt_version",
-        "model_params",
-        "tts_provider",
-        "voice_name",
-        "stt_provider",
-        "language",
-        "escalated",
-        "escalation_reason" if raw else "escalation_reason_redacted",
-        "escalation_at_ms",
-        "summary" if raw else "summary_redacted",
-        "metadata" if raw else "metadata_redacted",
-        "created_at",
-        "updated_at",
-    )
+    return columns.SESSION.read_all(_SESSION_COLUMNS, raw=raw)
 
 
 def session_columns(*, raw: bool) -> list[str]:
@@ -76,29 +80,35 @@ def session_rows(queryset, *, raw: bool, limit: int, offset: int = 0) -> list:
     return reads.session_rows(queryset, columns=_session_columns(raw), limit=limit, offset=offset)
 
 
+_TURN_COLUMNS = (
+    "seq",
+    "role",
+    "text",
+    "start_ms",
+    "end_ms",
+    "confidence",
+    "interrupted",
+)
+
+
 def turn_columns(raw: bool) -> tuple[str, ...]:
-    return (
-        "seq",
-        "role",
-        "text" if raw else "text_redacted",
-        "start_ms",
-        "end_ms",
-        "confidence",
-        "interrupted",
-    )
+    return columns.TURN.read_all(_TURN_COLUMNS, raw=raw)
+
+
+_CALL_COLUMNS = (
+    "seq",
+    "turn_seq",
+    "name",
+    "arguments",
+    "result",
+    "status",
+    "error",
+    "latency_ms",
+)
 
 
 def call_columns(raw: bool) -> tuple[str, ...]:
-    return (
-        "seq",
-        "turn_seq",
-        "name",
-        "arguments" if raw else "arguments_redacted",
-        "result" if raw else "result_redacted",
-        "status",
-        "error" if raw else "error_redacted",
-        "latency_ms",
-    )
+    return columns.CALL.read_all(_CALL_COLUMNS, raw=raw)
 
 
 @functools.cache

@@ -21,6 +21,7 @@ from sessions_app import changes
 from sessions_app.actors import SYSTEM, Actor
 from sessions_app.audit import AuditAction, audit_record
 from sessions_app.models import FunctionCall, Tenant, TranscriptTurn, VoiceSession
+from sessions_app.redaction import columns
 
 DEFAULT_BATCH_SIZE = 500
 
@@ -45,23 +46,21 @@ def expired_sessions(*, tenant: Tenant, now: dt.datetime, hard: bool) -> QuerySe
 
 
 def _soft_purge(ids: list, *, tenant: Tenant, now: dt.datetime) -> tuple[int, int]:
-    turns = TranscriptTurn.objects.filter(tenant=tenant, session_id__in=ids).update(text="", text_redacted="")
-    calls = FunctionCall.objects.filter(tenant=tenant, session_id__in=ids).update(
-        arguments={},
-        arguments_redacted={},
-        result=None,
-        result_redacted=None,
-        error=None,
-        error_redacted=None,
+    """Empty every column that may hold caller text, raw and redacted twin alike; the session
+    keeps its times, counts, verdicts and metadata's redacted form (its keys and non-PII values)."""
+    turns = TranscriptTurn.objects.filter(tenant=tenant, session_id__in=ids).update(
+        **columns.TURN.blank({"text": ""})
     )
+    calls = FunctionCall.objects.filter(tenant=tenant, session_id__in=ids).update(
+        **columns.CALL.blank({"arguments": {}, "result": None, "error": None})
+    )
+    session_text = columns.SESSION.blank(
+        {"summary": "", "escalation_reason": None, "metadata": F("metadata_redacted")}
+    )
+    session_text["metadata_redacted"] = F("metadata_redacted")  # already redacted: kept as it is
     VoiceSession.objects.filter(tenant=tenant, pk__in=ids).update(
-        summary="",
-        summary_redacted="",
-        escalation_reason=None,
-        escalation_reason_redacted=None,
-        from_number="",
-        to_number="",
-        metadata=F("metadata_redacted"),
+        **session_text,
+        **dict.fromkeys(columns.PHONES, ""),
         search_vector=None,
         purged_at=now,
         updated_at=now,

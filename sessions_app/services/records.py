@@ -23,21 +23,10 @@ from sessions_app.models import (
     TranscriptTurn,
     VoiceSession,
 )
-from sessions_app.redaction import redact_text, redact_value
+from sessions_app.redaction import columns
 
-_TURN_FIELDS = ["role", "text", "text_redacted", "start_ms", "end_ms", "confidence", "interrupted"]
-_CALL_FIELDS = [
-    "turn_seq",
-    "name",
-    "arguments",
-    "arguments_redacted",
-    "result",
-    "result_redacted",
-    "status",
-    "error",
-    "error_redacted",
-    "latency_ms",
-]
+# What identifies a child row; a merge by seq overwrites every other column of the row.
+_CHILD_KEY = ("tenant_id", "session_id", "seq")
 
 
 @dataclass(frozen=True)
@@ -88,27 +77,18 @@ def _session_field_values(data: Mapping[str, Any], *, redact_on_ingest: bool) ->
     escalation = data.get("escalation") or {}
     if "escalated" in escalation:
         values["escalated"] = bool(escalation["escalated"])
-    if "reason" in escalation:
-        values["escalation_reason"] = escalation["reason"]
-        values["escalation_reason_redacted"] = redact_text(escalation["reason"])
     if "at_ms" in escalation:
         values["escalation_at_ms"] = escalation["at_ms"]
+    text: dict[str, Any] = {}
+    if "reason" in escalation:
+        text["escalation_reason"] = escalation["reason"]
     if "summary" in data:
-        values["summary"] = data["summary"] or ""
-        values["summary_redacted"] = redact_text(values["summary"])
+        text["summary"] = data["summary"] or ""
     if "metadata" in data:
-        values["metadata"] = data["metadata"] or {}
-        values["metadata_redacted"] = redact_value(values["metadata"])
+        text["metadata"] = data["metadata"] or {}
+    values.update(columns.SESSION.written(text, redact_on_ingest=redact_on_ingest))
     if redact_on_ingest:
-        # The raw text never reaches the database: raw columns hold the redacted form.
-        for raw, redacted in (
-            ("summary", "summary_redacted"),
-            ("escalation_reason", "escalation_reason_redacted"),
-            ("metadata", "metadata_redacted"),
-        ):
-            if raw in values:
-                values[raw] = values[redacted]
-        for number in ("from_number", "to_number"):
+        for number in columns.PHONES:
             if values.get(number):
                 values[number] = "[PHONE]"
     return values
@@ -118,16 +98,13 @@ def _turn_rows(session_id, tenant_id: int, turns: list[Mapping], *, redact_on_in
     """Column values of transcript turns, redacted once here (plain dicts: no model instances)."""
     rows = []
     for turn in turns:
-        text = turn.get("text") or ""
-        redacted = redact_text(text)
         rows.append(
             {
                 "tenant_id": tenant_id,
                 "session_id": session_id,
                 "seq": turn["seq"],
                 "role": turn["role"],
-                "text": redacted if redact_on_ingest else text,
-                "text_redacted": redacted,
+                **columns.TURN.written({"text": turn.get("text") or ""}, redact_on_ingest=redact_on_ingest),
                 "start_ms": turn.get("start_ms"),
                 "end_ms": turn.get("end_ms"),
                 "confidence": turn.get("confidence"),
@@ -141,12 +118,11 @@ def _call_rows(session_id, tenant_id: int, calls: list[Mapping], *, redact_on_in
     """Column values of function calls, with arguments, results and errors redacted once here."""
     rows = []
     for call in calls:
-        arguments = call.get("arguments") if call.get("arguments") is not None else {}
-        result = call.get("result")
-        error = call.get("error")
-        arguments_redacted = redact_value(arguments)
-        result_redacted = redact_value(result)
-        error_redacted = redact_text(error)
+        text = {
+            "arguments": call.get("arguments") if call.get("arguments") is not None else {},
+            "result": call.get("result"),
+            "error": call.get("error"),
+        }
         rows.append(
             {
                 "tenant_id": tenant_id,
@@ -154,13 +130,8 @@ def _call_rows(session_id, tenant_id: int, calls: list[Mapping], *, redact_on_in
                 "seq": call["seq"],
                 "turn_seq": call.get("turn_seq"),
                 "name": call["name"],
-                "arguments": arguments_redacted if redact_on_ingest else arguments,
-                "arguments_redacted": arguments_redacted,
-                "result": result_redacted if redact_on_ingest else result,
-                "result_redacted": result_redacted,
+                **columns.CALL.written(text, redact_on_ingest=redact_on_ingest),
                 "status": call.get("status") or FunctionCallStatus.SUCCEEDED,
-                "error": error_redacted if redact_on_ingest else error,
-                "error_redacted": error_redacted,
                 "latency_ms": call.get("latency_ms"),
             }
         )
@@ -265,16 +236,16 @@ def _children_merge(accepted: list[_Pending]) -> None:
     merged = [pending for pending in accepted if not pending.created]
     writes.insert_new_rows(TranscriptTurn, [row for pending in new for row in pending.turns])
     writes.insert_new_rows(FunctionCall, [row for pending in new for row in pending.calls])
-    for model, rows, fields in (
-        (TranscriptTurn, [row for pending in merged for row in pending.turns], _TURN_FIELDS),
-        (FunctionCall, [row for pending in merged for row in pending.calls], _CALL_FIELDS),
+    for model, rows in (
+        (TranscriptTurn, [row for pending in merged for row in pending.turns]),
+        (FunctionCall, [row for pending in merged for row in pending.calls]),
     ):
         if rows:
             model.objects.bulk_create(
                 [model(**row) for row in rows],
                 update_conflicts=True,
                 unique_fields=["session", "seq"],
-                update_fields=fields,
+                update_fields=[name for name in rows[0] if name not in _CHILD_KEY],
             )
 
 
