@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -17,7 +18,7 @@ from sessions_app.actors import Actor
 from sessions_app.audit import AuditAction, audit_record
 from sessions_app.errors import ServiceError
 from sessions_app.models import Tenant
-from sessions_app.services import member_set_role
+from sessions_app.services import MemberAdded, member_add, member_role, member_set_role
 
 VALID_FOR = dt.timedelta(days=7)
 COUNT_CACHE_SECONDS = 300
@@ -53,6 +54,22 @@ def pending_invitations(**filters) -> QuerySet[TenantInvitation]:
 
 
 @transaction.atomic
+@transaction.atomic
+def member_add_or_invite(
+    *, tenant: Tenant, username: str, role: str, password: str, actor: Actor
+) -> MemberAdded | TenantInvitation:
+    """What a tenant admin's "Add member" does. A new username becomes a user of this tenant
+    (with the password the admin gives) and a member changes role, both through ``member_add``;
+    an existing user who is not a member (someone else's, or nobody's yet) is only invited, and
+    joins if they accept."""
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None and not password:
+        raise ServiceError("No user has this name; give a password to create them.", param="password")
+    if user is not None and member_role(tenant=tenant, user=user) is None:
+        return invitation_create(tenant=tenant, user=user, role=role, actor=actor)
+    return member_add(tenant=tenant, username=username, role=role, password=password, actor=actor)
+
+
 def invitation_create(*, tenant: Tenant, user, role: str, actor: Actor) -> TenantInvitation:
     """Invite ``user`` as ``role``; inviting again while one is pending renews it with this role."""
     if role not in roles.ROLES:

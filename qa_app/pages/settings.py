@@ -10,7 +10,6 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from qa_app.forms import ApiKeyForm, FailureCategoryForm, MemberAddForm, PolicyForm, RoleForm
-from qa_app.invitations import invitation_create, invitation_revoke, pending_invitations
+from qa_app.invitations import invitation_revoke, member_add_or_invite, pending_invitations
 from qa_app.models import Severity, TenantInvitation
 from qa_app.pages.base import ReviewAccess, actor_for, require, review_access, review_page
 from qa_app.selectors import failure_categories_for
@@ -31,7 +30,6 @@ from sessions_app.services import (
     api_key_revoke,
     member_permission_set,
     member_remove,
-    member_role,
     member_set_role,
     tenant_policy_update,
 )
@@ -117,28 +115,19 @@ def member_add(request: HttpRequest) -> HttpResponse:
     require(review.access, "manage_members")
     form = MemberAddForm(request.POST)
     if form.is_valid():
-        username, password = form.cleaned_data["username"].strip(), form.cleaned_data["password"]
-        user_model = get_user_model()
-        role, actor = form.cleaned_data["role"], actor_for(request)
-        invited = False
-        with transaction.atomic():
-            user = user_model.objects.filter(username=username).first()
-            if user is None and not password:
-                form.add_error("password", "No user has this name; give a password to create them.")
-            elif user is None or member_role(tenant=review.tenant, user=user) is not None:
-                # A new user is created into this tenant; a member just changes role.
-                if user is None:
-                    user = user_model.objects.create_user(username=username, password=password)
-                try:
-                    member_set_role(tenant=review.tenant, user=user, role=role, actor=actor)
-                except ServiceError as error:
-                    form.add_error("role", error.message)
-            else:
-                # Someone else's user (or nobody's yet): they join only if they accept.
-                invitation_create(tenant=review.tenant, user=user, role=role, actor=actor)
-                invited = True
-        if not form.errors:
-            if invited:
+        username, role = form.cleaned_data["username"].strip(), form.cleaned_data["role"]
+        try:
+            added = member_add_or_invite(
+                tenant=review.tenant,
+                username=username,
+                role=role,
+                password=form.cleaned_data["password"],
+                actor=actor_for(request),
+            )
+        except ServiceError as error:
+            form.add_error(error.param if error.param in form.fields else None, error.message)
+        else:
+            if isinstance(added, TenantInvitation):
                 messages.success(
                     request,
                     f"Invitation sent: {username} joins as {role} after accepting it on their "

@@ -14,6 +14,8 @@ from sessions_app.services.keys import (
     api_key_revoke,
 )
 from sessions_app.services.members import (
+    MemberAdded,
+    member_add,
     member_permission_set,
     member_remove,
     member_role,
@@ -30,6 +32,7 @@ from sessions_app.services.tenants import POLICY_FIELDS, tenant_create, tenant_p
 
 __all__ = [
     "POLICY_FIELDS",
+    "MemberAdded",
     "PreparedSession",
     "UpsertResult",
     "Written",
@@ -39,6 +42,7 @@ __all__ = [
     "api_key_authenticate",
     "api_key_create",
     "api_key_revoke",
+    "member_add",
     "member_permission_set",
     "member_remove",
     "member_role",

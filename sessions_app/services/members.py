@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -53,6 +56,41 @@ def member_set_role(*, tenant: Tenant, user, role: str, actor: Actor = SYSTEM) -
         details={"from": previous, "to": role},
     )
     return True
+
+
+@dataclass(frozen=True)
+class MemberAdded:
+    user: Any
+    created: bool  # the user did not exist and was made
+    changed: bool  # their role in the tenant changed
+
+
+@transaction.atomic
+def member_add(
+    *,
+    tenant: Tenant,
+    username: str,
+    role: str,
+    password: str | None = None,
+    email: str = "",
+    actor: Actor = SYSTEM,
+) -> MemberAdded:
+    """Give ``username`` exactly one role in the tenant, creating the user when there is none.
+
+    The one rule behind the settings page and ``manage.py add_member``. A new user gets
+    ``password``, or an unusable one when none is given (set later with ``changepassword``). An
+    existing user's password and email are never touched: adding someone to a tenant must not let
+    its admin take over an account that other tenants share.
+    """
+    if role not in roles.ROLES:  # refused before any user is created
+        raise ServiceError(f"role must be one of: {', '.join(roles.ROLES)}.", param="role")
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=username).first()
+    created = user is None
+    if created:
+        user = user_model.objects.create_user(username=username, email=email, password=password or None)
+    changed = member_set_role(tenant=tenant, user=user, role=role, actor=actor)
+    return MemberAdded(user=user, created=created, changed=changed)
 
 
 def _tenant_admin_ids(tenant: Tenant) -> set[int]:

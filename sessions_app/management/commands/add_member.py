@@ -1,11 +1,10 @@
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from sessions_app.errors import ServiceError
 from sessions_app.models import Tenant
 from sessions_app.roles import ROLES
-from sessions_app.services import member_set_role
+from sessions_app.services import member_add
 
 
 class Command(BaseCommand):
@@ -23,18 +22,13 @@ class Command(BaseCommand):
         found = Tenant.objects.filter(slug=tenant).first()
         if found is None:
             raise CommandError(f"No tenant with slug {tenant!r}.")
-        user_model = get_user_model()
-        user, created = user_model.objects.get_or_create(username=username, defaults={"email": email})
-        if password:
-            user.set_password(password)
-            user.save(update_fields=["password"])
-        elif created:
-            user.set_unusable_password()
-            user.save(update_fields=["password"])
         try:
-            changed = member_set_role(tenant=found, user=user, role=role)
+            added = member_add(tenant=found, username=username, role=role, password=password, email=email)
         except ServiceError as error:
             raise CommandError(error.message) from None
-        what = "Created user" if created else "User"
-        change = f"now {role}" if changed else f"already {role}"
+        if password and not added.created:  # the operator may reset anyone's password; a page may not
+            added.user.set_password(password)
+            added.user.save(update_fields=["password"])
+        what = "Created user" if added.created else "User"
+        change = f"now {role}" if added.changed else f"already {role}"
         self.stdout.write(f"{what} {username}: {change} in {found.slug}.")
