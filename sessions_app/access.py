@@ -71,6 +71,18 @@ class TenantAccess:
     def can_view_raw(self) -> bool:
         return "view_raw_transcripts" in self.permissions
 
+    @property
+    def is_tenant_wide(self) -> bool:
+        """Sees every session of the tenant (not a guest who was shared single sessions)."""
+        return self.shared_session_ids is None and self.can_view
+
+    def may_see(self, session: VoiceSession) -> bool:
+        """Whether this principal may see ``session``: the one home of the share check, for a
+        session already loaded (``sessions()`` is the same rule as a query)."""
+        if session.tenant_id != self.tenant.pk or not self.can_view:
+            return False
+        return self.shared_session_ids is None or session.pk in self.shared_session_ids
+
     def sessions(self) -> QuerySet[VoiceSession]:
         """The sessions this principal may see, in list order. Every read starts here."""
         queryset = sessions_for(tenant=self.tenant)

@@ -24,7 +24,7 @@ from qa_app.readiness import (
     readiness_sign_off,
 )
 from sessions_app.errors import ServiceError
-from sessions_app.models import FunctionCall, VoiceSession
+from sessions_app.models import FunctionCall
 
 ADMIN_PERMISSION = "manage_members"  # tenant admins: sign-offs, gates, contracts
 
@@ -32,10 +32,11 @@ ADMIN_PERMISSION = "manage_members"  # tenant admins: sign-offs, gates, contract
 def _agent_access(request: HttpRequest, agent_key: str) -> tuple[ReviewAccess, list[str]]:
     """Tenant-wide readers only (not shared-session guests); 404 for an agent with no sessions."""
     review = review_access(request)
-    if review.access.shared_session_ids is not None or not review.access.can_view:
+    if not review.access.is_tenant_wide:
         raise Http404("No such agent.")
     versions = list(
-        VoiceSession.objects.filter(tenant=review.tenant, agent_key=agent_key)
+        review.access.sessions()
+        .filter(agent_key=agent_key)
         .order_by("prompt_version")
         .values_list("prompt_version", flat=True)
         .distinct()

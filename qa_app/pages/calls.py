@@ -16,6 +16,7 @@ from django.urls import reverse
 from qa_app.pages.base import ReviewAccess, hidden_params, page_window, review_access, review_page
 from qa_app.pages.sessions import filter_params
 from qa_app.pages.timeline import pretty_json
+from sessions_app.access import tenants_for_user
 from sessions_app.calls import call_log_by_ref, call_logs_for, is_call_log_id, sessions_for_calls
 from sessions_app.filters import CallLogFilterSet
 from sessions_app.models import CallLog, Tenant
@@ -32,7 +33,7 @@ FILTER_BAR = {"call_sid", "status", "direction", "started_after", "started_befor
 def call_access(request: HttpRequest, tenant: Tenant | None = None) -> ReviewAccess:
     """Tenant-wide view access, else 404: shared-session members don't see the tenant's calls."""
     review = review_access(request, tenant)
-    if review.access.shared_session_ids is not None or not review.access.can_view:
+    if not review.access.is_tenant_wide:
         raise Http404("No such page.")
     return review
 
@@ -104,13 +105,18 @@ def call_list(request: HttpRequest) -> HttpResponse:
 def visible_call(request: HttpRequest, call_ref: str) -> tuple[ReviewAccess, CallLog]:
     """The call by id (its tenant becomes the working tenant) or by CallSid in the working tenant."""
     if is_call_log_id(call_ref):
-        call = CallLog.objects.select_related("tenant").filter(pk=int(call_ref)).first()
+        # Looked for only in the user's own tenants; the same words as an unknown id: nothing leaks.
+        call = (
+            CallLog.objects.select_related("tenant")
+            .filter(pk=int(call_ref), tenant__in=tenants_for_user(request.user))
+            .first()
+        )
         if call is None:
             raise Http404("No such call.")
         try:
             return call_access(request, call.tenant), call
         except Http404:
-            raise Http404("No such call.") from None  # the same words as an unknown id: nothing leaks
+            raise Http404("No such call.") from None  # a guest of the tenant: calls are not theirs
     review = call_access(request)
     call = call_log_by_ref(tenant=review.tenant, ref=call_ref)
     if call is None:

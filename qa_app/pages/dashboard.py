@@ -42,7 +42,7 @@ SPARK_ZERO = '<rect class="spark-zero" x="{}" y="{}" width="{}" height="{}"><tit
 def tenant_wide_access(request: HttpRequest) -> ReviewAccess:
     """Members who can view the tenant's sessions; guests shown single sessions get a 404."""
     review = review_access(request)
-    if review.access.shared_session_ids is not None or not review.access.can_view:
+    if not review.access.is_tenant_wide:
         raise Http404("No such page.")
     return review
 

@@ -43,6 +43,7 @@ from qa_app.services import (
     session_tag_add,
     session_tag_remove,
 )
+from sessions_app.access import tenants_for_user
 from sessions_app.audit import AuditAction, audit_record
 from sessions_app.errors import ServiceError
 from sessions_app.models import CallLog, QaState, VoiceSession
@@ -114,12 +115,7 @@ def agent_keys(access) -> list[str]:
     key = f"review:agents:{access.tenant.pk}"
     agents = cache.get(key)
     if agents is None:
-        agents = sorted(
-            VoiceSession.objects.filter(tenant=access.tenant)
-            .order_by()
-            .values_list("agent_key", flat=True)
-            .distinct()
-        )
+        agents = sorted(access.sessions().order_by().values_list("agent_key", flat=True).distinct())
         cache.set(key, agents, AGENT_CACHE_SECONDS)
     return agents
 
@@ -226,16 +222,16 @@ def session_list(request: HttpRequest) -> HttpResponse:
 
 def visible_session(request: HttpRequest, session_id) -> tuple[ReviewAccess, VoiceSession]:
     """The session if the user may see it (it also becomes their working tenant), else 404."""
-    session = VoiceSession.objects.select_related("tenant").filter(pk=session_id).first()
+    # Looked for only in the user's own tenants; the same words as an unknown id, so nothing leaks.
+    session = (
+        VoiceSession.objects.select_related("tenant")
+        .filter(pk=session_id, tenant__in=tenants_for_user(request.user))
+        .first()
+    )
     if session is None:
         raise Http404("No such session.")
-    try:
-        review = review_access(request, session.tenant)
-    except Http404:
-        raise Http404("No such session.") from None  # the same words as an unknown id: nothing leaks
-    if review.access.shared_session_ids is not None and session.pk not in review.access.shared_session_ids:
-        raise Http404("No such session.")
-    if not review.access.can_view:
+    review = review_access(request, session.tenant)
+    if not review.access.may_see(session):
         raise Http404("No such session.")
     return review, session
 

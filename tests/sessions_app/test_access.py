@@ -70,3 +70,20 @@ def test_api_key_scopes_map_to_permissions(tenant, make_key):
     make_key(tenant, ["sessions:read", "qa:write"])
     access = access_for_api_key(ApiKey.objects.get())
     assert access.can_view and access.can_review and not access.can_view_raw
+
+
+def test_may_see_is_the_share_check_for_a_loaded_session(user, tenant, other_tenant, make_session):
+    """may_see agrees with sessions() for every kind of principal and session."""
+    shared, hidden, foreign = make_session(tenant), make_session(tenant), make_session(other_tenant)
+    SessionShare.objects.create(tenant=tenant, session=shared, user=user)
+    guest = access_for_user(user, tenant)
+    assert (guest.may_see(shared), guest.may_see(hidden), guest.may_see(foreign)) == (True, False, False)
+    assert not guest.is_tenant_wide
+
+    member_set_role(tenant=tenant, user=user, role="viewer")
+    member = access_for_user(user, tenant)
+    assert (member.may_see(shared), member.may_see(hidden), member.may_see(foreign)) == (True, True, False)
+    assert member.is_tenant_wide
+    for access in (guest, member):
+        visible = set(access.sessions().values_list("pk", flat=True))
+        assert {s.pk for s in (shared, hidden, foreign) if access.may_see(s)} == visible
