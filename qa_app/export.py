@@ -27,13 +27,49 @@ FORMATS = ("jsonl", "csv")
 DEFAULT_BATCH_SIZE = 500
 CONTENT_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
 
-CSV_COLUMNS = [
-    "id", "stream_id", "call_sid", "agent_key", "status", "qa_state", "direction", "from_number", "to_number",
-    "started_at", "ended_at", "duration_ms", "model_provider", "model_name", "prompt_version", "tts_provider",
-    "voice", "stt", "language", "escalated", "escalation_reason", "escalation_at_ms", "summary", "tags",
-    "turn_count", "function_call_count", "failed_function_call_count", "latest_verdict", "latest_score",
-    "transcript", "function_calls",
-]  # fmt: skip
+# Each CSV column and the session document field it comes from (a path into the document, whose
+# fields are VoiceSessionSerializer's: tests/qa_app/test_export_columns.py checks every path
+# against it, and that each document field is exported or named in CSV_LEFT_OUT).
+CSV_FIELDS: dict[str, tuple[str, ...]] = {
+    "id": ("id",),
+    "stream_id": ("stream_id",),
+    "call_sid": ("call_sid",),
+    "agent_key": ("agent_key",),
+    "status": ("status",),
+    "qa_state": ("qa_state",),
+    "direction": ("direction",),
+    "from_number": ("from_number",),
+    "to_number": ("to_number",),
+    "started_at": ("started_at",),
+    "ended_at": ("ended_at",),
+    "duration_ms": ("duration_ms",),
+    "model_provider": ("model", "provider"),
+    "model_name": ("model", "name"),
+    "prompt_version": ("model", "prompt_version"),
+    "tts_provider": ("voice", "provider"),
+    "voice": ("voice", "voice"),
+    "stt": ("voice", "stt"),
+    "language": ("voice", "language"),
+    "escalated": ("escalation", "escalated"),
+    "escalation_reason": ("escalation", "reason"),
+    "escalation_at_ms": ("escalation", "at_ms"),
+    "summary": ("summary",),
+    "tags": ("tags",),  # joined with ";"
+    "turn_count": ("transcript",),  # how many
+    "function_call_count": ("function_calls",),
+    "failed_function_call_count": ("function_calls", "status"),
+    "latest_verdict": ("evaluations", "verdict"),  # of the newest evaluation
+    "latest_score": ("evaluations", "score"),
+    "transcript": ("transcript",),  # "role: text" lines
+    "function_calls": ("function_calls",),  # as JSON
+}
+CSV_COLUMNS = list(CSV_FIELDS)
+# Document fields a spreadsheet row leaves out, and why (the JSON Lines export has everything).
+CSV_LEFT_OUT = {
+    "metadata": "free-form JSON of any depth: no column shape",
+    "created_at": "storage bookkeeping, not the call",
+    "updated_at": "storage bookkeeping, not the call",
+}
 
 # Spreadsheets execute cells that start like a formula; transcripts are untrusted, so defuse them.
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -58,33 +94,38 @@ def _safe_cell(value) -> str:
     return f"'{text}" if text.startswith(_FORMULA_PREFIXES) else text
 
 
+def _at(document: dict, path: tuple[str, ...]):
+    value = document
+    for key in path:
+        value = value[key]
+    return value
+
+
+def _latest(name: str):
+    return lambda evaluations: evaluations[0][name] if evaluations else None
+
+
+# Columns whose cell is made from the document field at the start of their path, not copied.
+_DERIVED = {
+    "escalated": lambda escalation: str(escalation["escalated"]).lower(),
+    "tags": ";".join,
+    "turn_count": len,
+    "function_call_count": len,
+    "failed_function_call_count": lambda calls: sum(1 for call in calls if call["status"] == "failed"),
+    "latest_verdict": _latest("verdict"),  # evaluations come newest first
+    "latest_score": _latest("score"),
+    "transcript": lambda turns: "\n".join(f"{turn['role']}: {turn['text']}" for turn in turns),
+    "function_calls": lambda calls: json.dumps(calls, ensure_ascii=False, separators=(",", ":")),
+}
+
+
 def csv_row(document: dict) -> list[str]:
     """One CSV row: the document flattened; transcript and tool calls as text columns."""
-    model, voice, escalation = document["model"], document["voice"], document["escalation"]
-    latest = document["evaluations"][0] if document["evaluations"] else {}
-    calls = document["function_calls"]
-    flat = {
-        **{key: document[key] for key in CSV_COLUMNS if key in document},
-        "model_provider": model["provider"],
-        "model_name": model["name"],
-        "prompt_version": model["prompt_version"],
-        "tts_provider": voice["provider"],
-        "voice": voice["voice"],
-        "stt": voice["stt"],
-        "language": voice["language"],
-        "escalated": str(escalation["escalated"]).lower(),
-        "escalation_reason": escalation["reason"],
-        "escalation_at_ms": escalation["at_ms"],
-        "tags": ";".join(document["tags"]),
-        "turn_count": len(document["transcript"]),
-        "function_call_count": len(calls),
-        "failed_function_call_count": sum(1 for call in calls if call["status"] == "failed"),
-        "latest_verdict": latest.get("verdict"),
-        "latest_score": latest.get("score"),
-        "transcript": "\n".join(f"{turn['role']}: {turn['text']}" for turn in document["transcript"]),
-        "function_calls": json.dumps(calls, ensure_ascii=False, separators=(",", ":")),
-    }
-    return [_safe_cell(flat[column]) for column in CSV_COLUMNS]
+    row = []
+    for column, path in CSV_FIELDS.items():
+        derive = _DERIVED.get(column)
+        row.append(_safe_cell(derive(document[path[0]]) if derive else _at(document, path)))
+    return row
 
 
 def export_chunks(
