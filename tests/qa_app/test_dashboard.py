@@ -31,6 +31,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from qa_app import analytics
+from qa_app.analytics import sources
 from qa_app.selectors import failure_categories_for
 from qa_app.services import evaluation_record
 from qa_app.statistics import wilson
@@ -531,9 +532,9 @@ def test_tool_figures_over_a_whole_tenant_read_its_own_calls_only(tenant, other_
     everything = VoiceSessionQuery.all(tenant)
     earliest = everything.order_by("started_at").values_list("started_at", flat=True).first()
     same_sessions = everything.filter(started_at__gte=earliest)
-    assert analytics._tenant_filter(everything) == (tenant.pk, True)
-    assert analytics._tenant_filter(same_sessions) == (tenant.pk, False)
-    assert analytics._tenant_filter(everything.filter(pk__in=same_sessions.values("pk"))) == (
+    assert sources._tenant_filter(everything) == (tenant.pk, True)
+    assert sources._tenant_filter(same_sessions) == (tenant.pk, False)
+    assert sources._tenant_filter(everything.filter(pk__in=same_sessions.values("pk"))) == (
         tenant.pk,
         False,
     )

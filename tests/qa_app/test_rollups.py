@@ -137,7 +137,9 @@ def assert_same_figures(tenant, params: dict) -> None:
     def by_category(rows):
         return sorted(rows, key=lambda row: row["category"])
 
-    assert by_category(analytics._category_rows(scope)) == by_category(analytics._category_rows(sessions))
+    assert by_category(analytics.source_of(scope).category_rows()) == by_category(
+        analytics.source_of(sessions).category_rows()
+    )
     assert analytics.failure_trend(scope, start=start, end=end) == analytics.failure_trend(
         sessions, start=start, end=end
     )
@@ -157,7 +159,7 @@ def test_the_data_exercises_every_figure(tenant, sessions):
     assert summary.total == 60
     assert summary.escalated > 0 and summary.reviewed > 0
     assert all(count > 0 for count in summary.verdicts.values())
-    categories = analytics._category_rows(scope)
+    categories = analytics.source_of(scope).category_rows()
     assert {row["category"] for row in categories} == set(CATEGORIES)
     tools = analytics.tool_stats(scope)
     assert {tool.name for tool in tools} == set(TOOLS)
