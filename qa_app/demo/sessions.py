@@ -33,22 +33,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from qa_app.models import DEFAULT_FAILURE_CATEGORIES
+
 AGENTS = ("billing-agent", "scheduling-agent", "support-agent")
 PROMPT_VERSIONS = ("v11", "v12")
 MODELS = ("gpt-4o-realtime", "gpt-4o-mini-realtime")
 VERDICTS = ("pass", "fail", "needs_work")
-FAILURE_CATEGORIES = (
-    "wrong_tool",
-    "wrong_tool_args",
-    "hallucination",
-    "missed_escalation",
-    "unnecessary_escalation",
-    "policy_violation",
-    "asr_error",
-    "tts_or_latency",
-    "caller_abandoned",
-    "other",
-)
+# The default taxonomy every tenant is given (qa_app.models), not a copy of it.
+FAILURE_CATEGORIES = tuple(name for name, *_ in DEFAULT_FAILURE_CATEGORIES)
 REVIEWERS = ("analyst", "admin")
 XSS_SCRIPT = "<script>alert('xss')</script>"
 XSS_IMG = "<img src=x onerror=alert(1)>"
