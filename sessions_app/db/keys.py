@@ -8,7 +8,7 @@ _key_queries: dict[tuple, tuple[str, tuple, tuple]] = {}
 
 
 def _key_query(model, related: tuple[str, ...], connection) -> tuple[str, tuple, tuple]:
-    """The SQL of ``_key_row``, written once per key model and database vendor: (sql, tables,
+    """The SQL of ``key_row``, written once per key model and database vendor: (sql, tables,
     columns), tables as (model, alias, related name), columns as (alias, column) in SELECT order."""
     key = (model, related, connection.vendor)
     if key not in _key_queries:
