@@ -54,10 +54,10 @@ def _soft_purge(ids: list, *, tenant: Tenant, now: dt.datetime) -> tuple[int, in
     calls = FunctionCall.objects.filter(tenant=tenant, session_id__in=ids).update(
         **columns.CALL.blank({"arguments": {}, "result": None, "error": None})
     )
+    # Metadata keeps its redacted form in both columns: its keys and non-PII values stay useful.
     session_text = columns.SESSION.blank(
         {"summary": "", "escalation_reason": None, "metadata": F("metadata_redacted")}
     )
-    session_text["metadata_redacted"] = F("metadata_redacted")  # already redacted: kept as it is
     VoiceSession.objects.filter(tenant=tenant, pk__in=ids).update(
         **session_text,
         **dict.fromkeys(columns.PHONES, ""),
