@@ -18,10 +18,16 @@ $(STAMP): pyproject.toml
 
 bootstrap: $(STAMP)
 
+# The app and its background worker (recordings are processed after the request returns). With no
+# CELERY_BROKER_URL the queue is a folder under var/ (kombu's filesystem transport): nothing to install.
 run: $(STAMP)
+	mkdir -p var
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py seed_demo --if-empty
-	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	DEBUG=1 $(BIN)/celery -A config worker --pool=solo --loglevel=INFO > var/worker.log 2>&1 & \
+	  worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  echo "Background worker running (log: var/worker.log)"; \
+	  DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The suite runs twice: on SQLite, then on the machine's PostgreSQL.
 test: $(STAMP) browser

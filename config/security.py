@@ -8,6 +8,8 @@ so the policy is set on the review app and the login pages.
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.utils.deprecation import MiddlewareMixin
 
@@ -28,10 +30,23 @@ POLICY = "; ".join(
 PROTECTED_PREFIXES = ("/review/", "/accounts/")
 
 
+def policy(style_nonce: str = "") -> str:
+    """The policy; with ``style_nonce``, style elements carrying it are allowed too (the recording
+    player's waveform styles its own shadow DOM with one; no inline script is ever allowed)."""
+    if not style_nonce:
+        return POLICY
+    return POLICY.replace("style-src 'self'", f"style-src 'self' 'nonce-{style_nonce}'")
+
+
 class ContentSecurityPolicyMiddleware(MiddlewareMixin):
+    def process_request(self, request):
+        # Drawn per request, used only by a page that asks for it (request.csp_nonce in a template).
+        request.csp_nonce = secrets.token_urlsafe(18)
+
     def process_response(self, request, response):
         if request.path.startswith(PROTECTED_PREFIXES) and "Content-Security-Policy" not in response:
-            response["Content-Security-Policy"] = POLICY
+            nonce = getattr(request, "csp_nonce", "") if getattr(response, "uses_style_nonce", False) else ""
+            response["Content-Security-Policy"] = policy(nonce)
             response.setdefault("Referrer-Policy", "same-origin")
         return response
 

@@ -203,8 +203,32 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Call recordings (sessions_app/recordings): never served from a public URL, only through the app.
+# Local files under RECORDINGS_ROOT by default; RECORDINGS_STORAGE=s3 keeps them in any
+# S3-compatible bucket through django-storages (AWS_STORAGE_BUCKET_NAME, AWS_S3_ENDPOINT_URL, ...).
+RECORDINGS_ROOT = Path(os.environ.get("RECORDINGS_ROOT", BASE_DIR / "var" / "recordings"))
+_RECORDINGS_STORAGE = (
+    {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ.get("AWS_STORAGE_BUCKET_NAME", "recordings"),
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "location": os.environ.get("RECORDINGS_S3_PREFIX", "recordings"),
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": True,
+        },
+    }
+    if os.environ.get("RECORDINGS_STORAGE") == "s3"
+    else {
+        "BACKEND": "sessions_app.audio.storage.PrivateFileSystemStorage",
+        "OPTIONS": {"location": RECORDINGS_ROOT},
+    }
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "recordings": _RECORDINGS_STORAGE,
     "staticfiles": {
         "BACKEND": os.environ.get(
             "STATICFILES_BACKEND",
@@ -283,6 +307,38 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# Recordings: the largest accepted upload, and how far the measured response latency of an agent
+# turn may differ from the pipeline's reported one before the turn is flagged.
+RECORDING_MAX_BYTES = env_int("RECORDING_MAX_BYTES", 512 * 1024 * 1024)
+RECORDING_LATENCY_FLAG_MS = env_int("RECORDING_LATENCY_FLAG_MS", 500)
+RECORDING_FETCH_TIMEOUT_SECONDS = env_int("RECORDING_FETCH_TIMEOUT_SECONDS", 30)
+# Twilio's media host; a test points it at a local server.
+TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "https://api.twilio.com")
+
+# Background work (recording processing, media fetches) runs on Celery after the request returns.
+# Production: CELERY_BROKER_URL=redis://... with `celery -A config worker`. Unset, the broker is a
+# folder on disk (kombu's filesystem transport), which `make run` starts a worker for: nothing else
+# to install. CELERY_TASK_ALWAYS_EAGER=1 runs jobs in-process (after the transaction commits).
+_CELERY_QUEUE_DIR = Path(os.environ.get("CELERY_QUEUE_DIR", BASE_DIR / "var" / "celery"))
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {
+        "data_folder_in": str(_CELERY_QUEUE_DIR / "out"),
+        "data_folder_out": str(_CELERY_QUEUE_DIR / "out"),
+        "processed_folder": str(_CELERY_QUEUE_DIR / "processed"),
+        "store_processed": False,
+    }
+    if CELERY_BROKER_URL.startswith("filesystem")
+    else {}
+)
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER")
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
 
 # API keys: last_used_at is written at most this often, so reads stay read-only.
 API_KEY_LAST_USED_RESOLUTION_SECONDS = 60

@@ -19,3 +19,16 @@ WHITENOISE_AUTOREFRESH = True
 if os.environ.get("TEST_DATABASE_NAME"):
     _default = DATABASES["default"]  # noqa: F405
     _default["TEST"] = {**_default.get("TEST", {}), "NAME": os.environ["TEST_DATABASE_NAME"]}
+
+# Recordings go to a throwaway folder, and background jobs run in-process once their transaction
+# commits (tests run the on-commit callbacks with django_capture_on_commit_callbacks).
+import tempfile  # noqa: E402
+
+RECORDINGS_ROOT = tempfile.mkdtemp(prefix="test-recordings-")
+STORAGES["recordings"] = {  # noqa: F405
+    "BACKEND": "sessions_app.audio.storage.PrivateFileSystemStorage",
+    "OPTIONS": {"location": RECORDINGS_ROOT},
+}
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_URL = "memory://"
+CELERY_BROKER_TRANSPORT_OPTIONS = {}

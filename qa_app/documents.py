@@ -19,6 +19,8 @@ from sessions_app.presentation import (
     calls_statement,
     duration_ms,
     iso,
+    recordings_from_rows,
+    recordings_statement,
     turns_from_rows,
     turns_statement,
 )
@@ -38,7 +40,9 @@ def _evaluation(values: Sequence) -> dict[str, Any]:
     }
 
 
-def _document(row: Sequence, *, raw: bool, transcript, function_calls, tags, evaluations) -> dict[str, Any]:
+def _document(
+    row: Sequence, *, raw: bool, transcript, function_calls, tags, evaluations, recording
+) -> dict[str, Any]:
     (
         pk, stream_id, call_sid, agent_key, status, qa_state, direction, from_number, to_number, started_at,
         ended_at, model_provider, model_name, prompt_version, model_params, tts_provider, voice_name,
@@ -71,6 +75,7 @@ def _document(row: Sequence, *, raw: bool, transcript, function_calls, tags, eva
         "summary": summary,
         "tags": tags,
         "evaluations": evaluations,
+        "recording": recording,
         "metadata": metadata,
         "created_at": iso(created_at),
         "updated_at": iso(updated_at),
@@ -80,7 +85,7 @@ def _document(row: Sequence, *, raw: bool, transcript, function_calls, tags, eva
 def session_documents(rows: Iterable[Sequence], *, tenant_id: int, raw: bool) -> list[dict[str, Any]]:
     """Documents for session rows fetched with ``session_rows`` (``session_columns(raw=raw)``).
 
-    Four queries in all (turns, function calls, tags, evaluations), however many rows, sent in one
+    Five queries in all (turns, function calls, tags, evaluations, recordings), however many rows, sent in one
     round trip on PostgreSQL, on the database the ORM reads sessions' children from.
     """
     rows = list(rows)
@@ -94,6 +99,7 @@ def session_documents(rows: Iterable[Sequence], *, tenant_id: int, raw: bool) ->
         calls_statement(raw, vendor),
         tags_statement(vendor),
         evaluations_statement(vendor),
+        recordings_statement(vendor),
     ]
     results = reads.fetch_all(connection, [(sql.format(ids=clause), params) for sql in statements])
     grouped: list[dict[Any, list]] = []
@@ -102,10 +108,11 @@ def session_documents(rows: Iterable[Sequence], *, tenant_id: int, raw: bool) ->
         for values in found:
             by_session[values[0]].append(values)
         grouped.append(by_session)
-    found_turns, found_calls, found_tags, found_evaluations = grouped
+    found_turns, found_calls, found_tags, found_evaluations, found_recordings = grouped
     turns = {key: turns_from_rows(values) for key, values in found_turns.items()}
     calls = {key: calls_from_rows(values) for key, values in found_calls.items()}
     tags = {key: sorted(name for _, name in values) for key, values in found_tags.items()}
+    recordings = recordings_from_rows(values for found in found_recordings.values() for values in found)
     json_value, datetime_value = reads.json_value, reads.datetime_value
     evaluations = {
         key: [
@@ -124,6 +131,7 @@ def session_documents(rows: Iterable[Sequence], *, tenant_id: int, raw: bool) ->
             function_calls=calls.get(key, []),
             tags=tags.get(key, []),
             evaluations=evaluations.get(key, []),
+            recording=recordings.get(key),
         )
         for row, key in zip(rows, keys, strict=True)
     ]

@@ -62,6 +62,10 @@ CSV_FIELDS: dict[str, tuple[str, ...]] = {
     "latest_score": ("evaluations", "score"),
     "transcript": ("transcript",),  # "role: text" lines
     "function_calls": ("function_calls",),  # as JSON
+    "recording_status": ("recording", "status"),  # empty without a recording
+    "recording_duration_ms": ("recording", "duration_ms"),
+    "measured_response_p95_ms": ("recording", "measured", "response_p95_ms"),
+    "measured_flagged_turns": ("recording", "measured", "flagged_turns"),
 }
 CSV_COLUMNS = list(CSV_FIELDS)
 # Document fields a spreadsheet row leaves out, and why (the JSON Lines export has everything).
@@ -116,6 +120,12 @@ _DERIVED = {
     "latest_score": _latest("score"),
     "transcript": lambda turns: "\n".join(f"{turn['role']}: {turn['text']}" for turn in turns),
     "function_calls": lambda calls: json.dumps(calls, ensure_ascii=False, separators=(",", ":")),
+    "recording_status": lambda recording: recording["status"] if recording else None,
+    "recording_duration_ms": lambda recording: recording["duration_ms"] if recording else None,
+    "measured_response_p95_ms": lambda recording: (
+        recording["measured"]["response_p95_ms"] if recording else None
+    ),
+    "measured_flagged_turns": lambda recording: recording["measured"]["flagged_turns"] if recording else None,
 }
 
 

@@ -25,6 +25,7 @@ from sessions_app.payloads import (
     FunctionCallSerializer,
     JSONObjectField,
     ModelContextSerializer,
+    RecordingSerializer,
     TranscriptTurnSerializer,
     VoiceContextSerializer,
     unique_seqs,
@@ -116,6 +117,9 @@ class VoiceSessionSerializer(fields.StrictBody):
     summary = fields.CharField(allow_blank=True, required=False, max_length=MAX_TEXT, trim_whitespace=False)
     tags = serializers.ListField(child=TagField(), required=False, max_length=50)
     evaluations = EvaluationSerializer(many=True, read_only=True)
+    recording = RecordingSerializer(
+        read_only=True, allow_null=True, help_text="The call recording's state, or null without one."
+    )
     metadata = JSONObjectField(required=False)
     created_at = fields.DateTimeField(read_only=True)
     updated_at = fields.DateTimeField(read_only=True)

@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from qa_app.pages import agent_governance, agents, audit, calls, dashboard, invitations, sessions, settings
+from qa_app.pages import (
+    agent_governance,
+    agents,
+    audit,
+    calls,
+    dashboard,
+    invitations,
+    recordings,
+    sessions,
+    settings,
+)
 
 app_name = "review"
 
@@ -12,6 +22,15 @@ urlpatterns = [
     path("export/", sessions.session_export, name="session-export"),
     path("sessions/<uuid:session_id>/", sessions.session_detail, name="session-detail"),
     path("sessions/<uuid:session_id>/reveal/", sessions.session_reveal, name="session-reveal"),
+    path("sessions/<uuid:session_id>/recording/", recordings.recording_audio, name="recording-audio"),
+    path(
+        "sessions/<uuid:session_id>/recording/raw/",
+        recordings.recording_audio_raw,
+        name="recording-audio-raw",
+    ),
+    path(
+        "sessions/<uuid:session_id>/recording/status/", recordings.recording_status, name="recording-status"
+    ),
     path("sessions/<uuid:session_id>/tags/", sessions.tag_add, name="tag-add"),
     path("sessions/<uuid:session_id>/tags/<str:name>/remove/", sessions.tag_remove, name="tag-remove"),
     path("sessions/<uuid:session_id>/evaluations/", sessions.evaluation_create, name="evaluation-create"),

@@ -21,7 +21,7 @@ from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from sessions_app import fields
 from sessions_app.input_bounds import json_value_problem, timestamp_problem
-from sessions_app.models import FunctionCallStatus, TurnRole
+from sessions_app.models import FunctionCallStatus, RecordingStatus, TurnRole
 
 MAX_INT = 2_147_483_647
 MAX_TEXT = 20_000
@@ -151,6 +151,10 @@ _COVERED_VALIDATORS = (
 )
 
 
+def _always_slow(value):
+    return _SLOW
+
+
 class FastPathMixin:
     """Validate well-typed payloads without DRF's per-field machinery, with DRF's results.
 
@@ -169,6 +173,11 @@ class FastPathMixin:
                 if field.read_only:
                     continue
                 check = _fast_check(field)
+                if check is None and not field.required:
+                    # A nested optional field (a turn's words): absent, the fast path still holds;
+                    # present, DRF validates the whole item.
+                    plan.append((name, field, _always_slow))
+                    continue
                 if check is None or not all(isinstance(v, _COVERED_VALIDATORS) for v in field.validators):
                     plan = False
                     break
@@ -224,6 +233,20 @@ class FastPathMixin:
         return super().to_internal_value(data)
 
 
+MAX_WORDS = 5_000
+
+
+class WordTimingSerializer(serializers.Serializer):
+    text = fields.CharField(allow_blank=True, max_length=1_000, trim_whitespace=False)
+    start_ms = fields.IntegerField(min_value=0, max_value=MAX_INT)
+    end_ms = fields.IntegerField(min_value=0, max_value=MAX_INT)
+
+    def validate(self, attrs):
+        if attrs["end_ms"] < attrs["start_ms"]:
+            raise serializers.ValidationError({"end_ms": "end_ms must not be before start_ms."})
+        return attrs
+
+
 class TranscriptTurnSerializer(FastPathMixin, serializers.Serializer):
     seq = fields.IntegerField(min_value=0, max_value=MAX_INT)
     role = EnumField(TurnRole.choices)
@@ -232,6 +255,16 @@ class TranscriptTurnSerializer(FastPathMixin, serializers.Serializer):
     end_ms = _ms_field()
     confidence = fields.FloatField(min_value=0, max_value=1, allow_null=True, required=False)
     interrupted = fields.BooleanField(required=False, default=False)
+    words = serializers.ListField(
+        child=WordTimingSerializer(),
+        required=False,
+        allow_null=True,
+        max_length=MAX_WORDS,
+        help_text=(
+            "The recogniser's word timings, in order. Optional; with them the redacted recording "
+            "bleeps only the words that hold PII, without them the whole turn."
+        ),
+    )
 
     def validate(self, attrs):
         start, end = attrs.get("start_ms"), attrs.get("end_ms")
@@ -281,3 +314,33 @@ def unique_seqs(items: list[dict], field: str) -> None:
                 {field: {index: {"seq": [f"seq {item['seq']} appears twice."]}}}
             )
         seen.add(item["seq"])
+
+
+class RecordingMeasuredSerializer(serializers.Serializer):
+    response_p50_ms = serializers.IntegerField(allow_null=True)
+    response_p95_ms = serializers.IntegerField(allow_null=True)
+    response_max_ms = serializers.IntegerField(allow_null=True)
+    talk_over_ms = serializers.IntegerField(allow_null=True)
+    longest_silence_ms = serializers.IntegerField(allow_null=True)
+    flagged_turns = serializers.IntegerField()
+
+
+class RecordingSerializer(serializers.Serializer):
+    """Documentation of a recording; built by ``presentation.recording_as_dict``."""
+
+    status = serializers.ChoiceField(choices=RecordingStatus.choices)
+    source = serializers.CharField()
+    content_type = serializers.CharField()
+    channels = serializers.IntegerField(allow_null=True)
+    channel_roles = serializers.ListField(child=serializers.CharField())
+    sample_rate = serializers.IntegerField(allow_null=True)
+    duration_ms = serializers.IntegerField(allow_null=True)
+    size_bytes = serializers.IntegerField(allow_null=True)
+    sha256 = serializers.CharField()
+    error = serializers.CharField(allow_blank=True)
+    bleeped_spans = serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()))
+    measured = RecordingMeasuredSerializer()
+    url = serializers.CharField()
+    processed_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()

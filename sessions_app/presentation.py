@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Sequence
+import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sessions_app.db import reads
-from sessions_app.models import FunctionCall, TranscriptTurn
+from sessions_app.models import FunctionCall, Recording, TranscriptTurn
 from sessions_app.redaction import columns, redact_phone_number
 
 
@@ -88,6 +89,7 @@ _TURN_COLUMNS = (
     "end_ms",
     "confidence",
     "interrupted",
+    "words",
 )
 
 
@@ -122,7 +124,7 @@ def calls_statement(raw: bool, vendor: str) -> str:
 
 
 def turn_as_dict(values: Sequence) -> dict[str, Any]:
-    seq, role, text, start_ms, end_ms, confidence, interrupted = values
+    seq, role, text, start_ms, end_ms, confidence, interrupted, words = values
     return {
         "seq": seq,
         "role": role,
@@ -131,6 +133,7 @@ def turn_as_dict(values: Sequence) -> dict[str, Any]:
         "end_ms": end_ms,
         "confidence": confidence,
         "interrupted": interrupted,
+        "words": words,
     }
 
 
@@ -150,9 +153,11 @@ def call_as_dict(values: Sequence) -> dict[str, Any]:
 
 def turns_from_rows(rows) -> list[dict[str, Any]]:
     """Turn dicts from ``turns_statement`` rows (session id first)."""
+    json_value = reads.json_value
     return [
-        turn_as_dict((seq, role, text, start_ms, end_ms, confidence, bool(interrupted)))  # SQLite: 0/1
-        for _, seq, role, text, start_ms, end_ms, confidence, interrupted in rows
+        # SQLite gives booleans as 0/1.
+        turn_as_dict((seq, role, text, start_ms, end_ms, confidence, bool(interrupted), json_value(words)))
+        for _, seq, role, text, start_ms, end_ms, confidence, interrupted, words in rows
     ]
 
 
@@ -200,3 +205,80 @@ def call_event_as_dict(event, *, raw: bool) -> dict[str, Any]:
         "received_at": iso(event.received_at),
         "payload": event.payload if raw else event.payload_redacted,
     }
+
+
+RECORDING_COLUMNS = (
+    "status",
+    "source",
+    "content_type",
+    "channels",
+    "channel_roles",
+    "sample_rate",
+    "duration_ms",
+    "size_bytes",
+    "sha256",
+    "error",
+    "bleeped_spans",
+    "response_p50_ms",
+    "response_p95_ms",
+    "response_max_ms",
+    "talk_over_ms",
+    "longest_silence_ms",
+    "flagged_turns",
+    "processed_at",
+    "created_at",
+    "updated_at",
+)
+
+
+@functools.cache
+def recordings_statement(vendor: str) -> str:
+    return reads.child_select(Recording._meta.db_table, RECORDING_COLUMNS, vendor)
+
+
+def recording_from_values(session_id, values: Mapping[str, Any]) -> dict[str, Any]:
+    """A recording's state and what was measured; the audio itself is at ``url``."""
+    return {
+        "status": values["status"],
+        "source": values["source"],
+        "content_type": values["content_type"],
+        "channels": values["channels"],
+        "channel_roles": values["channel_roles"].split(","),
+        "sample_rate": values["sample_rate"],
+        "duration_ms": values["duration_ms"],
+        "size_bytes": values["size_bytes"],
+        "sha256": values["sha256"],
+        "error": values["error"],
+        "bleeped_spans": values["bleeped_spans"],
+        "measured": {
+            "response_p50_ms": values["response_p50_ms"],
+            "response_p95_ms": values["response_p95_ms"],
+            "response_max_ms": values["response_max_ms"],
+            "talk_over_ms": values["talk_over_ms"],
+            "longest_silence_ms": values["longest_silence_ms"],
+            "flagged_turns": values["flagged_turns"],
+        },
+        "url": f"/api/v1/voice-sessions/{uuid.UUID(str(session_id))}/recording",
+        "processed_at": iso(values["processed_at"]),
+        "created_at": iso(values["created_at"]),
+        "updated_at": iso(values["updated_at"]),
+    }
+
+
+def recording_as_dict(recording) -> dict[str, Any]:
+    return recording_from_values(
+        recording.session_id, {name: getattr(recording, name) for name in RECORDING_COLUMNS}
+    )
+
+
+def recordings_from_rows(rows) -> dict[Any, dict[str, Any]]:
+    """Recording dicts by session key, from ``recordings_statement`` rows (session id first)."""
+    json_value, datetime_value = reads.json_value, reads.datetime_value
+    found = {}
+    for session_id, *values in rows:
+        named = dict(zip(RECORDING_COLUMNS, values, strict=True))
+        named["bleeped_spans"] = json_value(named["bleeped_spans"])
+        for name in ("processed_at", "created_at", "updated_at"):
+            named[name] = datetime_value(named[name])
+        found[session_id] = recording_from_values(session_id, named)
+    return found

@@ -20,8 +20,9 @@ from django.utils import timezone
 from sessions_app import changes
 from sessions_app.actors import SYSTEM, Actor
 from sessions_app.audit import AuditAction, audit_record
-from sessions_app.models import FunctionCall, Tenant, TranscriptTurn, VoiceSession
+from sessions_app.models import FunctionCall, Recording, RecordingStatus, Tenant, TranscriptTurn, VoiceSession
 from sessions_app.redaction import columns
+from sessions_app.services.recordings import recordings_purge
 
 DEFAULT_BATCH_SIZE = 500
 
@@ -33,6 +34,8 @@ class PurgeResult:
     sessions: int = 0
     turns: int = 0
     function_calls: int = 0
+    # Recordings whose audio (the original and the redacted rendition) was deleted from storage.
+    recordings: int = 0
     dry_run: bool = False
     hard: bool = False
     batches: int = field(default=0)
@@ -49,7 +52,7 @@ def _soft_purge(ids: list, *, tenant: Tenant, now: dt.datetime) -> tuple[int, in
     """Empty every column that may hold caller text, raw and redacted twin alike; the session
     keeps its times, counts, verdicts and metadata's redacted form (its keys and non-PII values)."""
     turns = TranscriptTurn.objects.filter(tenant=tenant, session_id__in=ids).update(
-        **columns.TURN.blank({"text": ""})
+        **columns.TURN.blank({"text": "", "words": None})
     )
     calls = FunctionCall.objects.filter(tenant=tenant, session_id__in=ids).update(
         **columns.CALL.blank({"arguments": {}, "result": None, "error": None})
@@ -89,6 +92,11 @@ def tenant_purge_expired(
         result.sessions = expired.count()
         result.turns = TranscriptTurn.objects.filter(tenant=tenant, session__in=expired).count()
         result.function_calls = FunctionCall.objects.filter(tenant=tenant, session__in=expired).count()
+        result.recordings = (
+            Recording.objects.filter(tenant=tenant, session__in=expired)
+            .exclude(status=RecordingStatus.PURGED)
+            .count()
+        )
         return result
     while True:
         with transaction.atomic():
@@ -96,6 +104,8 @@ def tenant_purge_expired(
             if not batch:
                 break
             ids = [pk for pk, _ in batch]
+            # The audio first: a failure after it leaves rows the next run finds and finishes.
+            result.recordings += recordings_purge(tenant_id=tenant.pk, session_ids=ids, now=now, hard=hard)
             if hard:
                 result.turns += TranscriptTurn.objects.filter(tenant=tenant, session_id__in=ids).count()
                 result.function_calls += FunctionCall.objects.filter(
@@ -122,6 +132,7 @@ def tenant_purge_expired(
                 "sessions": result.sessions,
                 "turns": result.turns,
                 "function_calls": result.function_calls,
+                "recordings": result.recordings,
                 "retention_days": tenant.retention_days,
             },
         )

@@ -144,3 +144,16 @@ def _flushable_audit_table(request):
 def _whole_rate_limits():
     """Each test starts with whole budgets: the limiter counts in the per-process cache."""
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _empty_recordings_storage(settings):
+    """Each test starts with no recording files (the folder is the test run's own)."""
+    import shutil
+    from pathlib import Path
+
+    yield
+    root = Path(settings.STORAGES["recordings"]["OPTIONS"].get("location", ""))
+    if root.name.startswith("test-recordings-") and root.exists():
+        for child in root.iterdir():
+            shutil.rmtree(child) if child.is_dir() else child.unlink()

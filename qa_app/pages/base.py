@@ -11,6 +11,7 @@ import functools
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, QueryDict
 from django.utils.cache import add_never_cache_headers
@@ -152,3 +153,22 @@ def page_window(request: HttpRequest, queryset, params: QueryDict) -> PageWindow
 def hidden_params(params: QueryDict, shown: set[str]) -> list[tuple[str, str]]:
     """Filters without a control of their own in a filter bar: they ride along as hidden inputs."""
     return [(name, value) for name, values in params.lists() if name not in shown for value in values]
+
+
+# The raw audio link of a revealed session page (qa_app/pages/recordings.py): signed for one user
+# and one session, and good for as long as a long call takes to listen to.
+_SALT = "review.recording.raw"
+# How long after the reveal its raw audio link plays (a long call is listened to in one sitting).
+RAW_TOKEN_SECONDS = 2 * 60 * 60
+
+
+def raw_audio_token(*, user_id: int, session_id) -> str:
+    return signing.dumps({"u": user_id, "s": str(session_id)}, salt=_SALT)
+
+
+def raw_audio_token_valid(token: str, *, user_id: int, session_id) -> bool:
+    try:
+        value = signing.loads(token, salt=_SALT, max_age=RAW_TOKEN_SECONDS)
+    except signing.BadSignature:
+        return False
+    return value == {"u": user_id, "s": str(session_id)}

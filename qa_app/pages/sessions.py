@@ -30,6 +30,7 @@ from qa_app.pages.base import (
     actor_for,
     hidden_params,
     page_window,
+    raw_audio_token,
     require,
     review_access,
     review_page,
@@ -46,7 +47,7 @@ from qa_app.services import (
 from sessions_app.access import tenants_for_user
 from sessions_app.audit import AuditAction, audit_record
 from sessions_app.errors import ServiceError
-from sessions_app.models import CallLog, QaState, VoiceSession
+from sessions_app.models import CallLog, QaState, Recording, RecordingTurnTiming, VoiceSession
 from sessions_app.presentation import duration_ms, session_rows
 from sessions_app.selectors import sessions_after, sessions_before
 
@@ -279,9 +280,16 @@ def render_session(
     for finding in findings:
         by_call.setdefault(finding.call_seq, []).append(finding)
     timeline = session_timeline(document)
+    recording = document["recording"]
+    peaks, heard = [], {}
+    if recording:
+        peaks = Recording.objects.filter(session_id=session.pk).values_list("peaks", flat=True).first() or []
+        heard = {t.turn_seq: t for t in RecordingTurnTiming.objects.filter(session_id=session.pk)}
     for entry in timeline:
         if entry.kind == "call":
             entry.findings = by_call.get(entry.item["seq"], [])
+        elif entry.kind == "turn":
+            entry.heard = heard.get(entry.item["seq"])
     taxonomy = [category for category in categories if category.retired_at is None]
     labels = {category.name: category for category in categories}
     for evaluation in document["evaluations"]:
@@ -315,8 +323,34 @@ def render_session(
         "verdict_hints": VERDICT_HINTS,
         "tag_names": tag_names(review.access),
         "purged": session.purged_at is not None,
+        "recording": recording,
+        "recording_peaks": peaks,
+        "recording_lanes": _lanes(recording),
+        "audio_url": _audio_url(request, session, recording, raw=raw),
     }
-    return render(request, "review/session_detail.html", context, status=status)
+    response = render(request, "review/session_detail.html", context, status=status)
+    # The waveform player styles its shadow DOM with a nonce'd <style> (config/security.py).
+    response.uses_style_nonce = bool(recording)
+    return response
+
+
+_LANE_LABELS = {"caller": "Caller", "agent": "Agent", "mixed": "Call"}
+
+
+def _lanes(recording: dict | None) -> list[dict]:
+    if not recording:
+        return []
+    return [{"role": role, "label": _LANE_LABELS.get(role, role)} for role in recording["channel_roles"]]
+
+
+def _audio_url(request: HttpRequest, session: VoiceSession, recording: dict | None, *, raw: bool) -> str:
+    """The rendition for every reader; after the audited reveal, the original, by a signed link."""
+    if not recording:
+        return ""
+    if raw:
+        token = raw_audio_token(user_id=request.user.pk, session_id=session.pk)
+        return f"{reverse('review:recording-audio-raw', args=[session.pk])}?{urlencode({'t': token})}"
+    return reverse("review:recording-audio", args=[session.pk])
 
 
 @review_page

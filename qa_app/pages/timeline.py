@@ -23,6 +23,7 @@ class Entry:
     arguments_json: str = ""
     result_json: str = ""
     findings: list = field(default_factory=list)  # tool-boundary findings on this call
+    heard: Any = None  # for agent turns: the response latency the recording measured
 
 
 def pretty_json(value: Any) -> str:

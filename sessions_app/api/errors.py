@@ -45,6 +45,17 @@ CODES = {
 }
 
 
+# A refusal is a 400 unless its code says more.
+SERVICE_ERROR_STATUS = {
+    "conflict": status.HTTP_409_CONFLICT,
+    "not_ready": status.HTTP_409_CONFLICT,
+    "not_found": status.HTTP_404_NOT_FOUND,
+    "gone": status.HTTP_410_GONE,
+    "payload_too_large": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    "unsupported_media_type": status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+}
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if database_unavailable(exc):
         logger.warning("database unavailable: %s", exc)
@@ -61,7 +72,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge(f"The request body exceeds {settings.API_MAX_BODY_BYTES} bytes.")
     if isinstance(exc, ServiceError):
-        code = status.HTTP_409_CONFLICT if exc.code == "conflict" else status.HTTP_400_BAD_REQUEST
+        code = SERVICE_ERROR_STATUS.get(exc.code, status.HTTP_400_BAD_REQUEST)
         return Response(error_body(exc.code, exc.message, exc.param), status=code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

@@ -48,7 +48,10 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
         403: "The key lacks the required scope.",
         404: "No such object in this tenant.",
         409: "Conflicts with an existing object (e.g. the slug is taken).",
+        410: "The object's content was removed (retention).",
         413: "The request body is too large.",
+        415: "The body's Content-Type is not one this endpoint takes.",
+        416: "The requested byte range lies outside the file.",
         429: "Over the rate limit (per key, or per address without a valid key); retry after `Retry-After`.",
     }
     # Any request can be over its budget, so every operation documents the 429.

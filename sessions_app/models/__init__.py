@@ -9,6 +9,7 @@ from sessions_app.models.audit import AppendOnlyError, AppendOnlyModel, AppendOn
 from sessions_app.models.calls import CallEvent, CallEventKind, CallLog
 from sessions_app.models.changes import ChangedDay
 from sessions_app.models.keys import AdminKey, ApiKey, Scope
+from sessions_app.models.recordings import Recording, RecordingSource, RecordingStatus, RecordingTurnTiming
 from sessions_app.models.sessions import (
     SEARCH_CONFIG,
     Direction,
@@ -44,6 +45,10 @@ __all__ = [
     "FunctionCall",
     "FunctionCallStatus",
     "QaState",
+    "Recording",
+    "RecordingSource",
+    "RecordingStatus",
+    "RecordingTurnTiming",
     "Scope",
     "SessionShare",
     "SessionStatus",

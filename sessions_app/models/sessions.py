@@ -135,6 +135,10 @@ class TranscriptTurn(models.Model):
     end_ms = models.PositiveIntegerField(null=True, blank=True)
     confidence = models.FloatField(null=True, blank=True)
     interrupted = models.BooleanField(default=False)
+    # The recogniser's word timings, [{"text", "start_ms", "end_ms"}], when the writer sends them:
+    # they place PII inside the turn, so the redacted recording bleeps only those words.
+    words = models.JSONField(null=True, blank=True)
+    words_redacted = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["session", "seq"]

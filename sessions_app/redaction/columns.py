@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sessions_app.redaction.text import redact_text, redact_value
+from sessions_app.redaction.words import redact_words
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ SESSION = Twins(
         "metadata": ("metadata_redacted", redact_value),
     }
 )
-TURN = Twins({"text": ("text_redacted", redact_text)})
+TURN = Twins({"text": ("text_redacted", redact_text), "words": ("words_redacted", redact_words)})
 CALL = Twins(
     {
         "arguments": ("arguments_redacted", redact_value),

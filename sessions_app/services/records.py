@@ -104,7 +104,10 @@ def _turn_rows(session_id, tenant_id: int, turns: list[Mapping], *, redact_on_in
                 "session_id": session_id,
                 "seq": turn["seq"],
                 "role": turn["role"],
-                **columns.TURN.written({"text": turn.get("text") or ""}, redact_on_ingest=redact_on_ingest),
+                **columns.TURN.written(
+                    {"text": turn.get("text") or "", "words": turn.get("words")},
+                    redact_on_ingest=redact_on_ingest,
+                ),
                 "start_ms": turn.get("start_ms"),
                 "end_ms": turn.get("end_ms"),
                 "confidence": turn.get("confidence"),

@@ -1,6 +1,8 @@
 """The session document: built from column tuples, it says what the ORM holds, raw or redacted,
 and its fields are the serializer's (the OpenAPI schema's) exactly."""
 
+import io
+
 import pytest
 
 from qa_app.documents import session_documents
@@ -9,6 +11,8 @@ from qa_app.services import evaluation_record, session_tag_add
 from sessions_app.actors import SYSTEM
 from sessions_app.models import VoiceSession
 from sessions_app.presentation import session_rows
+from sessions_app.services.recordings import recording_store
+from tests.audio.calls import sample_call, wav_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -74,10 +78,20 @@ def test_document_fields_are_the_serializers_fields(tenant, make_session):
     the OpenAPI schema and write validation come from. A field added to one and not the other fails."""
     session = make_session(
         tenant,
-        transcript=[{"seq": 1, "role": "caller", "text": "hi", "start_ms": 0, "end_ms": 10}],
+        transcript=[
+            {
+                "seq": 1,
+                "role": "caller",
+                "text": "hi",
+                "start_ms": 0,
+                "end_ms": 10,
+                "words": [{"text": "hi", "start_ms": 0, "end_ms": 10}],
+            }
+        ],
         function_calls=[{"seq": 1, "name": "lookup", "arguments": {}}],
     )
     evaluation_record(session=session, actor=SYSTEM, verdict="pass", score=5, notes="")
+    recording_store(session=session, file=io.BytesIO(wav_bytes(sample_call())), content_type="audio/wav")
     rows = session_rows(VoiceSession.objects.filter(pk=session.pk), raw=False, limit=1)
     document = session_documents(rows, tenant_id=tenant.pk, raw=False)[0]
     fields = _nested_fields(VoiceSessionSerializer())

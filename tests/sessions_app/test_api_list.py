@@ -74,6 +74,7 @@ def test_items_carry_the_full_session_shape(api, three):
         "summary",
         "tags",
         "evaluations",
+        "recording",
         "metadata",
         "created_at",
         "updated_at",
@@ -90,7 +91,9 @@ def test_items_carry_the_full_session_shape(api, three):
         "end_ms": 2500,
         "confidence": None,
         "interrupted": False,
+        "words": None,
     }
+    assert item["recording"] is None
 
 
 def test_ties_on_started_at_are_ordered_by_id(api, tenant, make_session):

@@ -6,13 +6,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from qa_app.contracts import contract_save
+from qa_app.demo import audio as demo_audio
 from qa_app.demo.sessions import generate_demo_sessions
 from qa_app.ingest import session_upsert
 from qa_app.payloads import VoiceSessionSerializer
 from qa_app.readiness import attestation_record
 from qa_app.services import evaluation_record
 from sessions_app.actors import SYSTEM, Actor
-from sessions_app.models import ApiKey, Scope, Tenant
+from sessions_app.models import ApiKey, Recording, Scope, Tenant
 from sessions_app.roles import ADMIN, ANALYST, VIEWER
 from sessions_app.services import (
     api_key_create,
@@ -20,6 +21,7 @@ from sessions_app.services import (
     member_set_role,
     tenant_create,
 )
+from sessions_app.services.recordings import recording_process, recording_store
 
 DEMO_TENANT = "demo"
 DEMO_KEY_NAME = "demo key (seed_demo)"
@@ -123,10 +125,18 @@ class Command(BaseCommand):
     @transaction.atomic
     def _sessions(self, tenant, users, *, count, seed):
         demo = generate_demo_sessions(count=count, seed=seed, now=timezone.now())
+        # Twelve of them were spoken (qa_app/demo/audio.py): their turns sit where the audio has them.
+        spoken = demo_audio.manifest() if seed == demo_audio.SEED else {}
+        recorded = 0
         for index, item in enumerate(demo, start=1):
+            entry = spoken.get(item.payload["stream_id"])
+            if entry:
+                item = demo_audio.spoken_session(item, entry)
             serializer = VoiceSessionSerializer(data=item.payload)
             serializer.is_valid(raise_exception=True)
             session = session_upsert(tenant=tenant, data=serializer.validated_data, actor=SYSTEM).session
+            if entry and demo_audio.audio_path(session.stream_id).exists():
+                recorded += self._recording(session)
             # Evaluations are append-only: a re-seed updates sessions but never reviews them twice.
             if item.review is not None and not session.evaluations.exists():
                 evaluation_record(
@@ -139,6 +149,20 @@ class Command(BaseCommand):
                 )
             if index % 50 == 0:
                 self.stderr.write(f"  {index}/{len(demo)} sessions")
+        if recorded:
+            self.stderr.write(f"  {recorded} recordings attached, redacted and measured")
+
+    def _recording(self, session) -> int:
+        """Attach the session's demo audio and process it now (the demo is ready before any worker
+        starts); a re-seed keeps an identical recording."""
+        path = demo_audio.audio_path(session.stream_id)
+        existing = Recording.objects.filter(session=session).first()
+        if existing is not None and existing.status == "ready" and existing.size_bytes == path.stat().st_size:
+            return 0
+        with path.open("rb") as file:
+            stored = recording_store(session=session, file=file, content_type="audio/ogg", queue=False)
+        recording_process(stored.recording.pk, stored.recording.generation)
+        return 1
 
     def _contracts(self, tenant, admin) -> None:
         """Agent contracts, so tool-boundary findings and readiness gates have something to show."""
