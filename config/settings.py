@@ -327,6 +327,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "data_folder_in": str(_CELERY_QUEUE_DIR / "out"),
         "data_folder_out": str(_CELERY_QUEUE_DIR / "out"),
         "processed_folder": str(_CELERY_QUEUE_DIR / "processed"),
+        "control_folder": str(_CELERY_QUEUE_DIR / "control"),
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
