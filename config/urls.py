@@ -30,6 +30,11 @@ urlpatterns = [
         webhooks.stream_status,
         name="twilio-stream-status",
     ),
+    path(
+        "webhooks/twilio/<slug:tenant_slug>/recording-status",
+        webhooks.recording_status,
+        name="twilio-recording-status",
+    ),
     # The audit trail's model moved to sessions_app; old bookmarks to its admin still land.
     re_path(
         r"^admin/qa_app/auditevent/(?P<rest>.*)$",

@@ -1,6 +1,7 @@
 """The one filter definition for session lists (the API list and export, the review pages, the
 export command and the dashboard share it), and the audit trail's (the API and the audit page)."""
 
+from django import forms
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
 
@@ -18,6 +19,7 @@ from sessions_app.models import AuditEvent, FunctionCallStatus, QaState, Session
 
 STATUS_CHOICES = [*SessionStatus.choices, ("reviewed", "Reviewed")]
 FINDING_CHOICES = [("open", "Open"), ("any", "Any")]
+MAX_FILTER_MS = 86_400_000  # a day
 VERDICT_CHOICES = [("pass", "Pass"), ("fail", "Fail"), ("needs_work", "Needs work")]
 
 
@@ -44,6 +46,11 @@ class AllTagsFilter(filters.Filter):
         for name in value or []:
             queryset = qa_selectors.sessions_with_tag(queryset, name.lower())
         return queryset
+
+
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": MAX_FILTER_MS})
+class MillisecondsFilter(filters.NumberFilter):
+    field_class = forms.IntegerField
 
 
 class VoiceSessionFilterSet(FastFilterSet):
@@ -107,6 +114,15 @@ class VoiceSessionFilterSet(FastFilterSet):
         help_text="With tool: only calls with this status (succeeded or failed); alone: any such call.",
         error_messages=choice_error("tool_status", FunctionCallStatus.choices),
     )
+    latency_over_ms = MillisecondsFilter(
+        method="filter_latency_over",
+        min_value=0,
+        max_value=MAX_FILTER_MS,
+        help_text=(
+            "Sessions whose recording measured an agent response slower than this many ms (the gap "
+            "from the caller's end of speech to the agent's first sound)."
+        ),
+    )
 
     class Meta:
         model = VoiceSession
@@ -129,6 +145,7 @@ class VoiceSessionFilterSet(FastFilterSet):
             "finding_tool",
             "tool",
             "tool_status",
+            "latency_over_ms",
         ]
 
     def filter_status(self, queryset, name, value):
@@ -159,6 +176,9 @@ class VoiceSessionFilterSet(FastFilterSet):
         if self.form.cleaned_data.get("tool"):
             return queryset  # applied together with tool
         return selectors.sessions_with_function_call(queryset, name=None, status=value)
+
+    def filter_latency_over(self, queryset, name, value):
+        return selectors.sessions_with_measured_latency_over(queryset, int(value))
 
     def filter_text(self, queryset, name, value):
         value = value.strip()

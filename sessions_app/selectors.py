@@ -135,3 +135,8 @@ def tenant_members(*, tenant: Tenant) -> list[Member]:
         ),
         key=lambda member: member.username.lower(),
     )
+
+
+def sessions_with_measured_latency_over(queryset: QuerySet[VoiceSession], ms: int) -> QuerySet[VoiceSession]:
+    """Sessions whose recording heard at least one agent response slower than ``ms``."""
+    return queryset.filter(recording__response_max_ms__gt=ms)

@@ -1,4 +1,4 @@
-"""Twilio webhook endpoints: voice status callbacks and Media Stream status callbacks.
+"""Twilio webhook endpoints: voice status, Media Stream status and recording status callbacks.
 
 Authenticated by ``X-Twilio-Signature`` alone (Twilio can't send a CSRF token, so the views are
 CSRF-exempt and the signature is the credential): it is checked with the official ``twilio``
@@ -22,8 +22,9 @@ from twilio.request_validator import RequestValidator
 from config import ratelimit
 from sessions_app.calls import CallbackError, call_callback_record
 from sessions_app.encryption import UndecryptableSecret
-from sessions_app.errors import error_body
+from sessions_app.errors import ServiceError, error_body
 from sessions_app.models import CallEventKind, Tenant
+from sessions_app.services.recordings import twilio_recording_callback
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def _error(status: int, code: str, message: str, param: str | None = None) -> Js
     return JsonResponse(error_body(code, message, param), status=status)
 
 
-def _handle(request, tenant_slug: str, kind: str):
+def _handle(request, tenant_slug: str, record):
     tenant = Tenant.objects.filter(slug=tenant_slug).only("pk", "slug", "twilio_auth_token").first()
     if tenant is None:
         return _error(404, "not_found", "No such tenant.")
@@ -69,20 +70,34 @@ def _handle(request, tenant_slug: str, kind: str):
             response[name] = value
         return response
     try:
-        call_callback_record(tenant=tenant, kind=kind, params=request.POST.dict())
-    except CallbackError as error:
+        record(tenant, request.POST.dict())
+    except (CallbackError, ServiceError) as error:
         return _error(400, "invalid_request", error.message, error.param)
     return HttpResponse(status=204)
+
+
+def _call_event(kind: str):
+    return lambda tenant, params: call_callback_record(tenant=tenant, kind=kind, params=params)
 
 
 # CSRF-exempt by necessity: Twilio posts without a CSRF token; X-Twilio-Signature authenticates.
 @csrf_exempt
 @require_POST
 def call_status(request, tenant_slug: str):
-    return _handle(request, tenant_slug, CallEventKind.CALL_STATUS)
+    return _handle(request, tenant_slug, _call_event(CallEventKind.CALL_STATUS))
 
 
 @csrf_exempt
 @require_POST
 def stream_status(request, tenant_slug: str):
-    return _handle(request, tenant_slug, CallEventKind.STREAM_STATUS)
+    return _handle(request, tenant_slug, _call_event(CallEventKind.STREAM_STATUS))
+
+
+@csrf_exempt
+@require_POST
+def recording_status(request, tenant_slug: str):
+    """Twilio's recording-status callback: the media is fetched in the background, with the
+    tenant's credentials, and stored as the call's session recording."""
+    return _handle(
+        request, tenant_slug, lambda tenant, params: twilio_recording_callback(tenant=tenant, params=params)
+    )

@@ -53,6 +53,7 @@ from qa_app.analytics.failures import (
     failure_trend,
     recurring_failures,
 )
+from qa_app.analytics.latency import MeasuredLatency, measured_latency
 from qa_app.analytics.overview import Overview, overview
 from qa_app.analytics.sources import PERCENTILES, Live, Rollup, source_of, week_start
 from qa_app.analytics.tools import ToolStats, tool_stats
@@ -66,6 +67,7 @@ __all__ = [
     "Example",
     "FailureTrend",
     "Live",
+    "MeasuredLatency",
     "Overview",
     "Recurring",
     "Rollup",
@@ -78,6 +80,7 @@ __all__ = [
     "empty_side",
     "failure_categories",
     "failure_trend",
+    "measured_latency",
     "overview",
     "recent_values",
     "recurring_failures",

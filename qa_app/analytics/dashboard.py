@@ -21,6 +21,7 @@ from qa_app.analytics.failures import (
     failure_trend,
     recurring_failures,
 )
+from qa_app.analytics.latency import MeasuredLatency, measured_latency
 from qa_app.analytics.overview import Overview, overview
 from qa_app.analytics.sources import (
     Live,
@@ -43,6 +44,7 @@ class Dashboard:
     recurring_categories: list[Recurring]
     recurring_tools: list[Recurring]
     findings: list[BoundaryFindings]
+    latency: list[MeasuredLatency]
 
 
 def dashboard(
@@ -53,11 +55,11 @@ def dashboard(
     end: dt.datetime | None = None,
     rollup: rollups.Scope | None = None,
 ) -> Dashboard:
-    """Every dashboard figure in 8 queries on PostgreSQL (9 elsewhere), whatever the data size.
+    """Every dashboard figure in 9 queries on PostgreSQL (10 elsewhere), whatever the data size.
 
     overview 1, failure categories 1 (shared with recurring failures), weekly trend 1, tools 1
     (2 without ``percentile_cont``), recurring failures 2 (category examples; tool counts with
-    their examples), tool-boundary findings 2.
+    their examples), tool-boundary findings 2, latency measured in the recordings 1.
 
     ``rollup``, the scope equal to ``sessions`` (``rollups.scope_for``), reads the overview,
     categories, trend and tools from the daily rollups instead, after recomputing stale days:
@@ -81,6 +83,7 @@ def dashboard(
         recurring_categories=by_category,
         recurring_tools=by_tool,
         findings=boundary_findings(sessions),
+        latency=measured_latency(sessions),
     )
 
 

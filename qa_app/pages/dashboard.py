@@ -251,6 +251,23 @@ def _tools(figures: analytics.Dashboard, scope: QueryDict) -> list[dict]:
     ]
 
 
+def _latency(figures: analytics.Dashboard, scope: QueryDict) -> list[dict]:
+    rows = []
+    for item in figures.latency:
+        version = {"agent_key": item.agent_key, "prompt_version": item.prompt_version}
+        slow = int(item.p95_ms) if item.p95_ms is not None else None
+        rows.append(
+            {
+                "item": item,
+                "p50": latency(item.p50_ms),
+                "p95": latency(item.p95_ms),
+                "url": list_url(scope, **version),
+                "slow_url": list_url(scope, **version, latency_over_ms=slow) if slow is not None else "",
+            }
+        )
+    return rows
+
+
 def _recurring(items: list[analytics.Recurring], scope: QueryDict, key: str) -> list[dict]:
     rows = []
     for item in items:
@@ -358,6 +375,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "spark_width": max(len(figures.trend.weeks), 1) * SPARK_STEP,
         "spark_height": SPARK_HEIGHT,
         "tools": _tools(figures, scope),
+        "measured_latency": _latency(figures, scope),
         "recurring": bool(figures.recurring_categories or figures.recurring_tools),
         "recurring_groups": [
             {

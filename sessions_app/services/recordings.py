@@ -10,6 +10,7 @@ thrown away rather than written over the newer one.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import tempfile
@@ -372,3 +373,184 @@ def recordings_reprocess(session_ids: Iterable) -> None:
         )
         recording.generation += 1
         _enqueue(recording)
+
+
+# --- Twilio's recording-status callback --------------------------------------------------------
+
+# Twilio's statuses; only a completed recording has media to fetch.
+TWILIO_COMPLETED = "completed"
+TWILIO_FAILED = ("failed", "absent")
+FETCH_CHUNK = 1 << 16
+
+
+class FetchLater(Exception):
+    """The media can't be had yet (Twilio still storing it, a network error, no session with the
+    CallSid yet); the job runner retries with a backoff."""
+
+
+@dataclass(frozen=True)
+class TwilioRecording:
+    """What a recording-status callback said, checked."""
+
+    recording_sid: str
+    url: str
+    status: str
+    call_sid: str
+    account_sid: str
+    channels: int
+    duration_seconds: int | None
+
+    @classmethod
+    def from_params(cls, params) -> TwilioRecording:
+        def required(name: str) -> str:
+            value = (params.get(name) or "").strip()
+            if not value:
+                raise ServiceError(f"{name} is required.", param=name)
+            return value
+
+        status = required("RecordingStatus")
+        url = (params.get("RecordingUrl") or "").strip()
+        if status == TWILIO_COMPLETED:
+            url = required("RecordingUrl")
+            base = settings.TWILIO_API_BASE_URL.rstrip("/") + "/"
+            # The URL comes signed by Twilio, but the media is fetched with the tenant's credentials:
+            # only from Twilio's own API, never from wherever a callback says.
+            if not url.startswith(base):
+                raise ServiceError(f"RecordingUrl must be on {base}.", param="RecordingUrl")
+        channels = (params.get("RecordingChannels") or "1").strip()
+        if channels not in ("1", "2"):
+            raise ServiceError("RecordingChannels is 1 or 2.", param="RecordingChannels")
+        duration = (params.get("RecordingDuration") or "").strip()
+        if duration and not duration.isdigit():
+            raise ServiceError("RecordingDuration is whole seconds.", param="RecordingDuration")
+        return cls(
+            recording_sid=required("RecordingSid")[:64],
+            url=url,
+            status=status,
+            call_sid=required("CallSid")[:64],
+            account_sid=required("AccountSid")[:64],
+            channels=int(channels),
+            duration_seconds=int(duration) if duration else None,
+        )
+
+    def as_job(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _session_for_call(tenant_id: int, call_sid: str) -> VoiceSession | None:
+    return (
+        VoiceSession.objects.filter(tenant_id=tenant_id, call_sid=call_sid)
+        .order_by("-started_at", "id")
+        .first()
+    )
+
+
+def twilio_recording_callback(*, tenant, params) -> TwilioRecording:
+    """Record what Twilio said (a pending or failed recording on the call's session, if it exists
+    yet) and, for a completed recording, queue the fetch of its media."""
+    callback = TwilioRecording.from_params(params)
+    session = _session_for_call(tenant.pk, callback.call_sid)
+    with transaction.atomic():
+        if session is not None and callback.status in (TWILIO_COMPLETED, *TWILIO_FAILED):
+            recording, created = Recording.objects.select_for_update().get_or_create(
+                session=session,
+                defaults={
+                    "tenant_id": tenant.pk,
+                    "source": RecordingSource.TWILIO,
+                    "status": RecordingStatus.PENDING,
+                },
+            )
+            if created or recording.provider_sid in ("", callback.recording_sid) or not recording.raw_name:
+                recording.source = RecordingSource.TWILIO
+                recording.provider_sid = callback.recording_sid
+                recording.source_url = callback.url
+                if callback.duration_seconds is not None and not recording.duration_ms:
+                    recording.duration_ms = callback.duration_seconds * 1000
+                if callback.status in TWILIO_FAILED:
+                    recording.status = RecordingStatus.FAILED
+                    recording.error = f"Twilio reported the recording {callback.status}."
+                recording.save()
+        if callback.status == TWILIO_COMPLETED:
+            from sessions_app import tasks
+
+            job = callback.as_job()
+            tenant_id = tenant.pk
+            transaction.on_commit(lambda: tasks.recording_fetch_job.delay(tenant_id, job))
+    return callback
+
+
+def recording_fetch(tenant_id: int, job: dict, *, last_attempt: bool = False) -> Recording | None:
+    """Fetch a completed Twilio recording with the tenant's credentials and store it like an upload.
+    Raises FetchLater while it can't yet (and on the last attempt marks the recording failed)."""
+    import requests
+
+    from sessions_app.models import Tenant
+
+    callback = TwilioRecording(**job)
+    tenant = Tenant.objects.get(pk=tenant_id)
+    session = _session_for_call(tenant_id, callback.call_sid)
+    if session is None:
+        raise FetchLater(f"No session with CallSid {callback.call_sid} yet.")
+    existing = Recording.objects.filter(session=session).first()
+    if existing is not None and existing.provider_sid == callback.recording_sid and existing.raw_name:
+        return existing  # a redelivered callback: already fetched
+    url = callback.url if callback.url.rsplit("/", 1)[-1].count(".") else callback.url + ".wav"
+    try:
+        response = requests.get(
+            url,
+            auth=(callback.account_sid, tenant.twilio_auth_token),
+            stream=True,
+            timeout=settings.RECORDING_FETCH_TIMEOUT_SECONDS,
+        )
+    except requests.RequestException as error:
+        return _fetch_failed(session, callback, f"Fetching the recording failed: {error}", last_attempt)
+    with response:
+        if response.status_code in (401, 403):
+            return _fetch_failed(
+                session, callback, f"Twilio refused the tenant's credentials ({response.status_code}).", True
+            )
+        if response.status_code != 200:
+            return _fetch_failed(
+                session, callback, f"Twilio answered {response.status_code} for the media.", last_attempt
+            )
+        with tempfile.SpooledTemporaryFile(max_size=8 << 20) as body:
+            total = 0
+            for chunk in response.iter_content(FETCH_CHUNK):
+                total += len(chunk)
+                if total > settings.RECORDING_MAX_BYTES:
+                    return _fetch_failed(session, callback, "The recording is larger than allowed.", True)
+                body.write(chunk)
+            body.seek(0)
+            content_type = response.headers.get("Content-Type", "audio/wav")
+            try:
+                stored = recording_store(
+                    session=session,
+                    file=body,
+                    content_type=content_type,
+                    channels="caller,agent" if callback.channels == 2 else "mixed",
+                    source=RecordingSource.TWILIO,
+                    provider_sid=callback.recording_sid,
+                    source_url=callback.url,
+                )
+            except ServiceError as error:
+                return _fetch_failed(session, callback, f"Twilio's media was refused: {error.message}", True)
+    return stored.recording
+
+
+def _fetch_failed(session, callback: TwilioRecording, message: str, final: bool) -> None:
+    if not final:
+        raise FetchLater(message)
+    recording, _ = Recording.objects.get_or_create(
+        session=session, defaults={"tenant_id": session.tenant_id, "source": RecordingSource.TWILIO}
+    )
+    if recording.raw_name and recording.provider_sid != callback.recording_sid:
+        return None  # an uploaded recording stays; this fetch simply failed
+    Recording.objects.filter(pk=recording.pk).update(
+        status=RecordingStatus.FAILED,
+        error=message[:2000],
+        provider_sid=callback.recording_sid,
+        source_url=callback.url,
+        updated_at=timezone.now(),
+    )
+    logger.warning("Recording %s for session %s not fetched: %s", callback.recording_sid, session.pk, message)
+    return None

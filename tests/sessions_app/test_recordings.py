@@ -359,3 +359,38 @@ def test_storage_holds_no_public_url(upload, call_session):
         storage.url(recording.redacted_name)
     with storage.open(recording.redacted_name) as file, wave.open(file) as reader:
         assert reader.getnchannels() == 2
+
+
+def test_latency_over_ms_lists_the_calls_with_a_slower_measured_response(upload, api, make_session, tenant):
+    slow = make_session(tenant, transcript=TURNS, function_calls=[])
+    upload(slow)
+    make_session(tenant, transcript=TURNS, function_calls=[])  # no recording: never listed
+    measured = Recording.objects.get(session=slow).response_max_ms
+    ids = lambda params: [s["id"] for s in api.get("/api/v1/voice-sessions", params).json()["data"]]  # noqa: E731
+    assert ids({"latency_over_ms": measured - 1}) == [str(slow.pk)]
+    assert ids({"latency_over_ms": measured}) == []
+    for bad in ("-1", "fast", "1.5"):
+        response = api.get("/api/v1/voice-sessions", {"latency_over_ms": bad})
+        assert response.status_code == 400 and response.json()["error"]["param"] == "latency_over_ms"
+
+
+def test_measured_latency_per_agent_and_version(upload, make_session, tenant, browser_for):
+    from qa_app.analytics import measured_latency
+    from sessions_app.models import VoiceSession
+
+    upload(make_session(tenant, transcript=TURNS, function_calls=[]))
+    upload(make_session(tenant, transcript=TURNS, function_calls=[], agent_key="support-agent"))
+    figures = {item.agent_key: item for item in measured_latency(VoiceSession.objects.filter(tenant=tenant))}
+    billing = figures["billing-agent"]
+    low, high = sorted(
+        RecordingTurnTiming.objects.filter(session__agent_key="billing-agent").values_list(
+            "measured_ms", flat=True
+        )
+    )
+    assert billing.turns == 2 and billing.flagged == 1 and billing.sessions == 1
+    assert billing.p50_ms == pytest.approx(low + (high - low) * 0.5)
+    assert billing.p95_ms == pytest.approx(low + (high - low) * 0.95)
+    assert billing.prompt_version == "v12"
+    page = browser_for(tenant, "analyst").get("/review/dashboard/?started_after=2026-10-01").content.decode()
+    assert "Response latency, heard in the recordings" in page
+    assert 'data-agent="support-agent"' in page and "latency_over_ms=" in page
