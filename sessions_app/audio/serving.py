@@ -51,7 +51,9 @@ def _local_chunks(storage, name: str, start: int, length: int) -> Iterator[bytes
 
 
 def _s3_chunks(storage, name: str, start: int, end: int) -> Iterator[bytes]:
-    key = storage._normalize_name(storage._clean_name(name))
+    from storages.utils import clean_name
+
+    key = storage._normalize_name(clean_name(name))
     body = storage.connection.meta.client.get_object(
         Bucket=storage.bucket_name, Key=key, Range=f"bytes={start}-{end}"
     )["Body"]

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import storages
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from sessions_app.audio import analysis
@@ -361,17 +362,16 @@ def recordings_purge(*, tenant_id: int, session_ids: list, now, hard: bool) -> i
 
 def recordings_reprocess(session_ids: Iterable) -> None:
     """Queue new renditions for these sessions' recordings (their transcript changed, so the
-    spans to bleep may have too)."""
+    spans to bleep may have too). One query when none of them has a recording."""
     ids = list(session_ids)
     if not ids:
         return
-    for recording in Recording.objects.filter(session_id__in=ids, purged_at__isnull=True).exclude(
-        raw_name=""
-    ):
+    playable = Recording.objects.filter(session_id__in=ids, purged_at__isnull=True).exclude(raw_name="")
+    for recording in playable:
         Recording.objects.filter(pk=recording.pk).update(
-            generation=recording.generation + 1, status=RecordingStatus.PENDING
+            generation=F("generation") + 1, status=RecordingStatus.PENDING, updated_at=timezone.now()
         )
-        recording.generation += 1
+        recording.refresh_from_db(fields=["generation"])
         _enqueue(recording)
 
 

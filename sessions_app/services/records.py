@@ -24,6 +24,7 @@ from sessions_app.models import (
     VoiceSession,
 )
 from sessions_app.redaction import columns
+from sessions_app.services import recordings
 
 # What identifies a child row; a merge by seq overwrites every other column of the row.
 _CHILD_KEY = ("tenant_id", "session_id", "seq")
@@ -386,6 +387,8 @@ def records_upsert_many(
         writes.search_vectors_refresh(
             [p.session.pk for p in updated if p.data.get("transcript") or "summary" in p.values]
         )
+        # New turns or word timings can move (or add) PII: the recording is rendered again.
+        recordings.recordings_reprocess([p.session.pk for p in updated if p.data.get("transcript")])
         if then is not None:
             then([Written(pending.session, pending.created, pending.data) for pending in accepted])
         # Last: the changed-day rows are locked from here to the commit, and concurrent writers of the

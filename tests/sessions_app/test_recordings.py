@@ -394,3 +394,20 @@ def test_measured_latency_per_agent_and_version(upload, make_session, tenant, br
     page = browser_for(tenant, "analyst").get("/review/dashboard/?started_after=2026-10-01").content.decode()
     assert "Response latency, heard in the recordings" in page
     assert 'data-agent="support-agent"' in page and "latency_over_ms=" in page
+
+
+def test_new_word_timings_render_the_recording_again(
+    upload, api, make_session, tenant, django_capture_on_commit_callbacks
+):
+    from tests.factories import as_json, session_payload
+
+    untimed = [{**TURNS[0], "words": None}, *TURNS[1:]]
+    session = make_session(tenant, transcript=untimed, function_calls=[])
+    upload(session)
+    assert Recording.objects.get(session=session).bleeped_spans == [[500, 2000]]  # the whole turn
+    payload = as_json(session_payload(stream_id=session.stream_id, transcript=[TURNS[0]], function_calls=[]))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.post("/api/v1/voice-sessions", payload, format="json").status_code == 200
+    recording = Recording.objects.get(session=session)
+    assert recording.generation == 2 and recording.status == RecordingStatus.READY
+    assert recording.bleeped_spans == [[1120, 2080]]  # now only the number
