@@ -6,8 +6,8 @@
 Runs against a throwaway SQLite database and recordings folder (the work is the audio, not SQL),
 with the production settings otherwise. It prints, and writes to ``bench/results/recordings-*.json``:
 
-* **ingest**, for a 10-minute two-channel 8 kHz WAV with 120 timed turns (PII in a tenth of
-  the caller turns): the request's part (``recording_store``: checks, digest, storing) and the
+* **ingest**, for a 10-minute two-channel 8 kHz WAV with ~90 timed turns (a phone number in
+  every tenth caller turn): the request's part (``recording_store``: checks, digest, storing) and the
   background work (``recording_process``: one pass making the redacted rendition, the peaks and
   the speech segments, then the latency per agent turn), with the peak memory the work allocated
   (tracemalloc, numpy included) and the process's resident-set growth. Target: work <= 2 s.
@@ -132,7 +132,9 @@ def ingest(tenant, runs: int) -> dict:
     for n in range(runs):
         session = _session(tenant, turns, n)
         started = time.perf_counter()
-        stored = recording_store(session=session, file=io.BytesIO(body), content_type="audio/wav", queue=False)
+        stored = recording_store(
+            session=session, file=io.BytesIO(body), content_type="audio/wav", queue=False
+        )
         store_s.append(time.perf_counter() - started)
         before = _rss_kb()
         tracemalloc.start()

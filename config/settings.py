@@ -312,6 +312,7 @@ CACHES = {
 # turn may differ from the pipeline's reported one before the turn is flagged.
 RECORDING_MAX_BYTES = env_int("RECORDING_MAX_BYTES", 512 * 1024 * 1024)
 RECORDING_LATENCY_FLAG_MS = env_int("RECORDING_LATENCY_FLAG_MS", 500)
+RECORDING_LONG_SILENCE_MS = env_int("RECORDING_LONG_SILENCE_MS", 3000)
 RECORDING_FETCH_TIMEOUT_SECONDS = env_int("RECORDING_FETCH_TIMEOUT_SECONDS", 30)
 # Twilio's media host; a test points it at a local server.
 TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "https://api.twilio.com")

@@ -322,6 +322,10 @@ class RecordingMeasuredSerializer(serializers.Serializer):
     response_max_ms = serializers.IntegerField(allow_null=True)
     talk_over_ms = serializers.IntegerField(allow_null=True)
     longest_silence_ms = serializers.IntegerField(allow_null=True)
+    long_silences = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField()),
+        help_text="[start_ms, end_ms] of each stretch of 3 s or more in which neither side spoke.",
+    )
     flagged_turns = serializers.IntegerField()
 
 

@@ -224,6 +224,7 @@ RECORDING_COLUMNS = (
     "response_max_ms",
     "talk_over_ms",
     "longest_silence_ms",
+    "silences",
     "flagged_turns",
     "processed_at",
     "created_at",
@@ -256,6 +257,7 @@ def recording_from_values(session_id, values: Mapping[str, Any]) -> dict[str, An
             "response_max_ms": values["response_max_ms"],
             "talk_over_ms": values["talk_over_ms"],
             "longest_silence_ms": values["longest_silence_ms"],
+            "long_silences": values["silences"],
             "flagged_turns": values["flagged_turns"],
         },
         "url": f"/api/v1/voice-sessions/{uuid.UUID(str(session_id))}/recording",
@@ -278,6 +280,7 @@ def recordings_from_rows(rows) -> dict[Any, dict[str, Any]]:
     for session_id, *values in rows:
         named = dict(zip(RECORDING_COLUMNS, values, strict=True))
         named["bleeped_spans"] = json_value(named["bleeped_spans"])
+        named["silences"] = json_value(named["silences"])
         for name in ("processed_at", "created_at", "updated_at"):
             named[name] = datetime_value(named[name])
         found[session_id] = recording_from_values(session_id, named)

@@ -45,7 +45,8 @@ def _call_entry(call: dict[str, Any], at_ms: int | None) -> Entry:
 def session_timeline(document: dict[str, Any]) -> list[Entry]:
     """Turns in ``seq`` order; each tool call right after the turn that triggered it (``turn_seq``),
     calls without a turn at the end; the escalation marked before the first turn at or after its
-    moment. Agent turns carry the gap since the previous caller turn ended: response latency.
+    moment, and each long silence the recording heard before the turn that ended it. Agent turns
+    carry the gap since the previous caller turn ended: response latency.
     """
     calls_after: dict[int | None, list[dict]] = {}
     turn_seqs = {turn["seq"] for turn in document["transcript"]}
@@ -57,10 +58,17 @@ def session_timeline(document: dict[str, Any]) -> list[Entry]:
     escalation_at = escalation.get("at_ms") if escalation.get("escalated") else None
     escalation_placed = not escalation.get("escalated")
 
+    recording = document.get("recording") or {}
+    silences = list((recording.get("measured") or {}).get("long_silences") or [])
+
     entries: list[Entry] = []
     previous_caller_end: int | None = None
     for turn in document["transcript"]:
         start = turn.get("start_ms")
+        # A long silence the recording heard, before the first turn that starts after it began.
+        while silences and start is not None and start >= silences[0][0]:
+            begin, end = silences.pop(0)
+            entries.append(Entry(kind="silence", at_ms=begin, gap_ms=end - begin))
         if (
             not escalation_placed
             and escalation_at is not None
@@ -79,6 +87,8 @@ def session_timeline(document: dict[str, Any]) -> list[Entry]:
         entries.append(entry)
         for call in calls_after.get(turn["seq"], []):
             entries.append(_call_entry(call, turn.get("end_ms")))
+    for begin, end in silences:
+        entries.append(Entry(kind="silence", at_ms=begin, gap_ms=end - begin))
     for call in calls_after.get(None, []):
         entries.append(_call_entry(call, None))
     if not escalation_placed:

@@ -165,6 +165,17 @@ def _overlap(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> int:
     return total
 
 
+def silences(segments: list[tuple[int, int]], min_ms: int) -> list[tuple[int, int]]:
+    """Stretches inside the call (between its first and last speech) of at least ``min_ms`` with no
+    speech on any channel."""
+    found, reach = [], None
+    for start, end in sorted(segments):
+        if reach is not None and start - reach >= min_ms:
+            found.append((reach, start))
+        reach = end if reach is None else max(reach, end)
+    return found
+
+
 def longest_silence(segments: list[tuple[int, int]]) -> int:
     """The longest stretch inside the call (between its first and last speech) with no speech."""
     ordered = sorted(segments)

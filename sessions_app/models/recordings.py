@@ -62,6 +62,9 @@ class Recording(models.Model):
     response_max_ms = models.PositiveIntegerField(null=True, blank=True)
     talk_over_ms = models.PositiveIntegerField(null=True, blank=True)
     longest_silence_ms = models.PositiveIntegerField(null=True, blank=True)
+    # [[start_ms, end_ms], ...]: stretches inside the call where neither side spoke for at least
+    # RECORDING_LONG_SILENCE_MS.
+    silences = models.JSONField(default=list, blank=True)
     flagged_turns = models.PositiveIntegerField(default=0)
 
     # From Twilio's recording-status callback.

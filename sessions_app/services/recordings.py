@@ -295,8 +295,11 @@ def _process(recording: Recording) -> Recording | None:
         current.response_p95_ms = _percentile(measured, 95)
         current.response_max_ms = max(measured) if measured else None
         current.talk_over_ms = conversation.talk_over_ms if conversation else None
-        silences = [segment for channel in segments for segment in channel]
-        current.longest_silence_ms = analysis.longest_silence(silences) if silences else None
+        speech = [segment for channel in segments for segment in channel]
+        current.longest_silence_ms = analysis.longest_silence(speech) if speech else None
+        current.silences = [
+            list(span) for span in analysis.silences(speech, settings.RECORDING_LONG_SILENCE_MS)
+        ]
         current.flagged_turns = sum(1 for t in conversation.timings if t.flagged) if conversation else 0
         current.processed_at = timezone.now()
         if recording.tenant.redact_on_ingest:
@@ -354,6 +357,7 @@ def recordings_purge(*, tenant_id: int, session_ids: list, now, hard: bool) -> i
             redacted_name="",
             peaks=[],
             bleeped_spans=[],
+            silences=[],
             purged_at=now,
             updated_at=now,
         )

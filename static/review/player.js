@@ -71,7 +71,14 @@
       cspNonce: root.getAttribute("data-csp-nonce") || undefined,
       plugins: [regions],
     });
+    var silences = JSON.parse((document.getElementById("recording-silences") || {}).textContent || "[]");
     ws.on("decode", function () {
+      silences.forEach(function (span) {
+        regions.addRegion({
+          start: span[0] / 1000, end: span[1] / 1000, drag: false, resize: false,
+          color: "rgba(100, 116, 139, 0.10)",
+        });
+      });
       bleeps.forEach(function (span) {
         regions.addRegion({
           start: span[0] / 1000, end: span[1] / 1000, drag: false, resize: false,

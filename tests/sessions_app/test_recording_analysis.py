@@ -146,3 +146,9 @@ def test_a_real_worker_processes_the_upload_after_the_request_returned(
     finally:
         app.conf.task_always_eager = eager
     assert Recording.objects.get().redacted_name
+
+
+def test_long_silences_are_the_gaps_inside_the_call():
+    speech = [(0, 1000), (1500, 2000), (6000, 7000), (5000, 5500)]
+    assert analysis.silences(speech, 3000) == [(2000, 5000)]
+    assert analysis.silences(speech, 500) == [(1000, 1500), (2000, 5000), (5500, 6000)]

@@ -411,3 +411,40 @@ def test_new_word_timings_render_the_recording_again(
     recording = Recording.objects.get(session=session)
     assert recording.generation == 2 and recording.status == RecordingStatus.READY
     assert recording.bleeped_spans == [[1120, 2080]]  # now only the number
+
+
+def test_the_session_page_shows_the_recording_its_timings_and_silences(
+    upload, call_session, tenant, browser_for, settings
+):
+    settings.RECORDING_LONG_SILENCE_MS = 700  # the test call's longest is 800 ms, 5.2 s -> 6.0 s
+    upload(call_session)
+    viewer = browser_for(tenant, "viewer")
+    response = viewer.get(f"/review/sessions/{call_session.pk}/")
+    page = response.content.decode()
+    assert 'data-testid="recording-status">ready<' in page
+    assert f'data-src="/review/sessions/{call_session.pk}/recording/"' in page
+    assert "/recording/raw/" not in page  # no raw link without the reveal
+    assert 'data-testid="silence"' in page and "Silence 800 ms at 0:05.2" in page
+    assert page.count('data-testid="latency-flag"') == 1
+    # The waveform's shadow DOM <style> is allowed by this response's nonce, nothing else is.
+    nonce = page.split('data-csp-nonce="', 1)[1].split('"', 1)[0]
+    assert f"style-src 'self' 'nonce-{nonce}'" in response["Content-Security-Policy"]
+    assert "script-src 'self';" in response["Content-Security-Policy"]
+    audio = viewer.get(f"/review/sessions/{call_session.pk}/recording/", HTTP_RANGE="bytes=0-43")
+    assert audio.status_code == 206 and b"".join(audio.streaming_content)[:4] == b"RIFF"
+    assert "private" in audio["Cache-Control"]  # the review pages keep nothing in shared caches
+    assert viewer.get(f"/review/sessions/{call_session.pk}/recording/raw/").status_code == 403
+    assert viewer.get(f"/review/sessions/{call_session.pk}/recording/status/").json()["status"] == "ready"
+
+
+def test_a_pending_recording_shows_its_processing_state(api, call_session, tenant, browser_for):
+    api.put(_url(call_session), data=wav_bytes(sample_call()), content_type="audio/wav")  # job not run
+    page = browser_for(tenant, "viewer").get(f"/review/sessions/{call_session.pk}/").content.decode()
+    assert "Processing the recording" in page and "data-recording-wait" in page
+
+
+def test_the_review_pages_keep_other_tenants_recordings_out(upload, call_session, other_tenant, browser_for):
+    upload(call_session)
+    stranger = browser_for(other_tenant, "admin")
+    for path in ("", "raw/", "status/"):
+        assert stranger.get(f"/review/sessions/{call_session.pk}/recording/{path}").status_code == 404
