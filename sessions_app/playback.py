@@ -1,10 +1,14 @@
 """Playing a recording: the redacted rendition to any reader, the original only to raw access.
 
-The one rule of what audio a reader hears, for the API and the review pages alike. The start of
-every raw playback is audited; raw audio is never cached.
+The one rule of what audio a reader hears, for the API and the review pages alike. Raw audio is
+never cached, and every raw read is audited, once per reader, recording and ``RAW_AUDIT_WINDOW``:
+a player's next byte ranges continue the same listening (an event per range would bury the
+trail), while a read that starts anywhere, mid-file included, is never unaudited.
 """
 
 from __future__ import annotations
+
+from django.core.cache import cache as shared_cache
 
 from sessions_app.audio.serving import media_response
 from sessions_app.audit import AuditAction, audit_record
@@ -15,7 +19,7 @@ from sessions_app.services.recordings import recording_storage
 
 def recording_response(request, recording: Recording, *, raw: bool, actor, via: str):
     """The audio a reader may hear: the rendition, or (``raw``, already allowed) the original,
-    auditing the start of each raw playback."""
+    auditing each raw listening."""
     if recording.status == RecordingStatus.PURGED:
         raise ServiceError("Retention removed this recording's audio.", param="session_id", code="gone")
     if raw:
@@ -26,7 +30,7 @@ def recording_response(request, recording: Recording, *, raw: bool, actor, via: 
                 code="not_found",
             )
         name, size, content_type = recording.raw_name, recording.size_bytes, recording.content_type
-        if request.method != "HEAD" and _starts_playback(request.headers.get("Range", "")):
+        if request.method != "HEAD" and _first_read(actor, recording):
             audit_record(
                 actor=actor,
                 tenant=recording.tenant,
@@ -61,7 +65,11 @@ def recording_response(request, recording: Recording, *, raw: bool, actor, via: 
     )
 
 
-def _starts_playback(range_header: str) -> bool:
-    """A whole-file read, or a range from byte 0: a playback or download begins (the ranges a
-    player asks for next continue it and are not audited again)."""
-    return not range_header or range_header.replace(" ", "").startswith("bytes=0-")
+RAW_AUDIT_WINDOW = 10 * 60
+
+
+def _first_read(actor, recording: Recording) -> bool:
+    """True for this reader's first raw read of this recording (of its current version) in the
+    window. The cache is per process without REDIS_URL: more workers mean more events, never fewer."""
+    key = f"raw-audio-read:{actor.label}:{recording.pk}:{recording.generation}"
+    return shared_cache.add(key, True, timeout=RAW_AUDIT_WINDOW)

@@ -57,7 +57,7 @@ def test_new_sessions_and_turns_are_stored_as_bulk_create_would(tenant):
             [
                 {"tenant_id": tenant.pk, "session_id": sessions[0].pk, "seq": seq, "role": "caller",
                  "text": f"turn {seq}", "text_redacted": f"turn {seq}", "start_ms": seq, "end_ms": None,
-                 "confidence": None, "interrupted": False}
+                 "confidence": None, "interrupted": False, "words": None, "words_redacted": None}
                 for seq in (1, 2)
             ],
         )  # fmt: skip

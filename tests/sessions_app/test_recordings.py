@@ -167,10 +167,20 @@ def test_raw_audio_needs_raw_scope_and_is_audited_and_never_cached(upload, clien
     events = list(AuditEvent.objects.filter(action="session.raw_revealed"))
     assert len(events) == 1
     assert events[0].target_id == str(call_session.pk) and events[0].details["what"] == "recording"
-    # The player's next ranges continue the same playback: not audited again.
+    # The player's next ranges continue the same listening: not audited again.
     later = raw.get(_url(call_session) + "?raw=true", HTTP_RANGE="bytes=4000-")
     assert later.status_code == 206
     assert AuditEvent.objects.filter(action="session.raw_revealed").count() == 1
+
+
+def test_a_raw_read_that_skips_the_start_is_audited_too(upload, client_for, tenant, call_session):
+    upload(call_session)
+    response = client_for(tenant, RAW).get(_url(call_session) + "?raw=true", HTTP_RANGE="bytes=44-")
+    assert response.status_code == 206
+    assert AuditEvent.objects.filter(action="session.raw_revealed").count() == 1
+    # Another reader's read is their own event.
+    client_for(tenant, RAW).get(_url(call_session) + "?raw=true", HTTP_RANGE="bytes=44-")
+    assert AuditEvent.objects.filter(action="session.raw_revealed").count() == 2
 
 
 def test_byte_ranges(upload, api, call_session):
