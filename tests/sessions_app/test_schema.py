@@ -10,7 +10,7 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.utils import timezone
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, assume, given
 from hypothesis import settings as examples
 from rest_framework.test import APIClient
 from schemathesis import GenerationMode
@@ -218,6 +218,11 @@ def test_api_keeps_to_its_schema(operation_name, mode, schema_key, admin_key, se
     def check(case):
         if mode == GenerationMode.POSITIVE:
             case = _as_valid_request(case)
+        else:
+            # An object in the query is sent form-style, as its own key=value pairs: what reaches
+            # the API can be a perfectly valid request (a seen draw: `tag` as {"tag": "…"}, sent as
+            # tag=…), which schemathesis still counts as invalid. Such draws prove nothing.
+            assume(not any(isinstance(value, dict) for value in (case.query or {}).values()))
         statuses.append(case.call_and_validate().status_code)
 
     statuses = []
