@@ -12,7 +12,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from qa_app.db.children import EVALUATION_COLUMNS, evaluations_statement, tags_statement
+from qa_app.db.children import (
+    EVALUATION_COLUMNS,
+    automatic_evaluations_statement,
+    evaluations_statement,
+    tags_statement,
+)
 from sessions_app.db import reads
 from sessions_app.presentation import (
     calls_from_rows,
@@ -41,7 +46,7 @@ def _evaluation(values: Sequence) -> dict[str, Any]:
 
 
 def _document(
-    row: Sequence, *, raw: bool, transcript, function_calls, tags, evaluations, recording
+    row: Sequence, *, raw: bool, transcript, function_calls, tags, evaluations, automatic, recording
 ) -> dict[str, Any]:
     (
         pk, stream_id, call_sid, agent_key, status, qa_state, direction, from_number, to_number, started_at,
@@ -75,6 +80,7 @@ def _document(
         "summary": summary,
         "tags": tags,
         "evaluations": evaluations,
+        "automatic_evaluations": automatic,
         "recording": recording,
         "metadata": metadata,
         "created_at": iso(created_at),
@@ -85,7 +91,8 @@ def _document(
 def session_documents(rows: Iterable[Sequence], *, tenant_id: int, raw: bool) -> list[dict[str, Any]]:
     """Documents for session rows fetched with ``session_rows`` (``session_columns(raw=raw)``).
 
-    Five queries in all (turns, function calls, tags, evaluations, recordings), however many rows, sent in one
+    Six queries in all (turns, function calls, tags, evaluations, recordings, automatic evaluations),
+    however many rows, sent in one
     round trip on PostgreSQL, on the database the ORM reads sessions' children from.
     """
     rows = list(rows)
@@ -100,6 +107,7 @@ def session_documents(rows: Iterable[Sequence], *, tenant_id: int, raw: bool) ->
         tags_statement(vendor),
         evaluations_statement(vendor),
         recordings_statement(vendor),
+        automatic_evaluations_statement(vendor),
     ]
     results = reads.fetch_all(connection, [(sql.format(ids=clause), params) for sql in statements])
     grouped: list[dict[Any, list]] = []
@@ -108,12 +116,28 @@ def session_documents(rows: Iterable[Sequence], *, tenant_id: int, raw: bool) ->
         for values in found:
             by_session[values[0]].append(values)
         grouped.append(by_session)
-    found_turns, found_calls, found_tags, found_evaluations, found_recordings = grouped
+    found_turns, found_calls, found_tags, found_evaluations, found_recordings, found_automatic = grouped
     turns = {key: turns_from_rows(values) for key, values in found_turns.items()}
     calls = {key: calls_from_rows(values) for key, values in found_calls.items()}
     tags = {key: sorted(name for _, name in values) for key, values in found_tags.items()}
     recordings = recordings_from_rows(values for found in found_recordings.values() for values in found)
     json_value, datetime_value = reads.json_value, reads.datetime_value
+    automatic = {
+        key: [
+            {
+                "evaluator": name,
+                "version": version,
+                "kind": kind,
+                "result": result,
+                "score": score,
+                "summary": summary,
+                "evidence": json_value(evidence),
+                "created_at": iso(datetime_value(created_at)),
+            }
+            for _, name, version, kind, result, score, summary, evidence, created_at in values
+        ]
+        for key, values in found_automatic.items()
+    }
     evaluations = {
         key: [
             _evaluation(
@@ -131,6 +155,7 @@ def session_documents(rows: Iterable[Sequence], *, tenant_id: int, raw: bool) ->
             function_calls=calls.get(key, []),
             tags=tags.get(key, []),
             evaluations=evaluations.get(key, []),
+            automatic=automatic.get(key, []),
             recording=recordings.get(key),
         )
         for row, key in zip(rows, keys, strict=True)

@@ -62,6 +62,7 @@ CSV_FIELDS: dict[str, tuple[str, ...]] = {
     "latest_score": ("evaluations", "score"),
     "transcript": ("transcript",),  # "role: text" lines
     "function_calls": ("function_calls",),  # as JSON
+    "automatic_failed": ("automatic_evaluations", "result"),  # names of the evaluators that failed it
     "recording_status": ("recording", "status"),  # empty without a recording
     "recording_duration_ms": ("recording", "duration_ms"),
     "measured_response_p95_ms": ("recording", "measured", "response_p95_ms"),
@@ -120,6 +121,9 @@ _DERIVED = {
     "latest_score": _latest("score"),
     "transcript": lambda turns: "\n".join(f"{turn['role']}: {turn['text']}" for turn in turns),
     "function_calls": lambda calls: json.dumps(calls, ensure_ascii=False, separators=(",", ":")),
+    "automatic_failed": lambda results: ";".join(
+        sorted({item["evaluator"] for item in results if item["result"] == "fail"})
+    ),
     "recording_status": lambda recording: recording["status"] if recording else None,
     "recording_duration_ms": lambda recording: recording["duration_ms"] if recording else None,
     "measured_response_p95_ms": lambda recording: (

@@ -6,6 +6,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
 
 from qa_app import selectors as qa_selectors
+from qa_app.models import AutomaticResult
 from sessions_app import selectors
 from sessions_app.filters import (
     BOOLEAN_CHOICES,
@@ -20,6 +21,7 @@ from sessions_app.models import AuditEvent, FunctionCallStatus, QaState, Session
 STATUS_CHOICES = [*SessionStatus.choices, ("reviewed", "Reviewed")]
 FINDING_CHOICES = [("open", "Open"), ("any", "Any")]
 MAX_FILTER_MS = 86_400_000  # a day
+AUTOMATIC_RESULT_CHOICES = AutomaticResult.choices
 VERDICT_CHOICES = [("pass", "Pass"), ("fail", "Fail"), ("needs_work", "Needs work")]
 
 
@@ -114,6 +116,16 @@ class VoiceSessionFilterSet(FastFilterSet):
         help_text="With tool: only calls with this status (succeeded or failed); alone: any such call.",
         error_messages=choice_error("tool_status", FunctionCallStatus.choices),
     )
+    evaluator = filters.CharFilter(
+        method="filter_evaluator",
+        help_text="Sessions this automatic evaluator judged (with evaluator_result: with that result).",
+    )
+    evaluator_result = filters.ChoiceFilter(
+        choices=AUTOMATIC_RESULT_CHOICES,
+        method="filter_evaluator_result",
+        help_text="pass, fail or not_applicable: of the evaluator named, or alone of any evaluator.",
+        error_messages=choice_error("evaluator_result", AUTOMATIC_RESULT_CHOICES),
+    )
     latency_over_ms = MillisecondsFilter(
         method="filter_latency_over",
         min_value=0,
@@ -146,6 +158,8 @@ class VoiceSessionFilterSet(FastFilterSet):
             "tool",
             "tool_status",
             "latency_over_ms",
+            "evaluator",
+            "evaluator_result",
         ]
 
     def filter_status(self, queryset, name, value):
@@ -176,6 +190,15 @@ class VoiceSessionFilterSet(FastFilterSet):
         if self.form.cleaned_data.get("tool"):
             return queryset  # applied together with tool
         return selectors.sessions_with_function_call(queryset, name=None, status=value)
+
+    def filter_evaluator(self, queryset, name, value):
+        result = self.form.cleaned_data.get("evaluator_result") or None
+        return qa_selectors.sessions_with_automatic_result(queryset, evaluator=value.strip(), result=result)
+
+    def filter_evaluator_result(self, queryset, name, value):
+        if self.form.cleaned_data.get("evaluator"):
+            return queryset  # applied together with evaluator
+        return qa_selectors.sessions_with_automatic_result(queryset, result=value)
 
     def filter_latency_over(self, queryset, name, value):
         return selectors.sessions_with_measured_latency_over(queryset, int(value))

@@ -6,7 +6,7 @@ import json
 
 from django import forms
 
-from qa_app.models import Severity, Verdict
+from qa_app.models import EvaluatorKind, Severity, Verdict
 from sessions_app.input_bounds import MAX_JSON_DEPTH, json_value_problem
 
 SCORE_CHOICES = [("", "—")] + [(str(value), str(value)) for value in range(1, 6)]
@@ -187,6 +187,30 @@ class JSONListField(forms.CharField):
         return parsed
 
 
+class JSONObjectFormField(forms.CharField):
+    """A JSON object typed into a text area, held to the same bounds as ``JSONListField``."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value.strip():
+            return {}
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError as error:
+            raise forms.ValidationError(f"Not valid JSON: {error.msg} (line {error.lineno}).") from None
+        except RecursionError:
+            raise forms.ValidationError(f"Nested deeper than {MAX_JSON_DEPTH} levels.") from None
+        if not isinstance(parsed, dict):
+            raise forms.ValidationError('Give a JSON object, e.g. {"max_p95_ms": 1500}.')
+        problem = json_value_problem(parsed)
+        if problem:
+            raise forms.ValidationError(f"Can't be stored: {problem}")
+        return parsed
+
+    def prepare_value(self, value):
+        return json.dumps(value, indent=1) if isinstance(value, dict) else value
+
+
 class ContractForm(forms.Form):
     prompt_version = forms.CharField(
         label="Prompt version",
@@ -216,3 +240,29 @@ class ContractForm(forms.Form):
 
     def clean_allowed_intents(self):
         return [line.strip() for line in self.cleaned_data["allowed_intents"].splitlines() if line.strip()]
+
+
+class EvaluatorForm(forms.Form):
+    """An automatic evaluator of one agent: its name, kind, settings and the versions it covers."""
+
+    name = forms.SlugField(
+        label="Name", max_length=64, help_text="Lowercase letters, digits, - and _; names the results."
+    )
+    kind = forms.ChoiceField(label="Kind", choices=EvaluatorKind.choices)
+    config = JSONObjectFormField(
+        label="Settings",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        help_text=(
+            'JSON, e.g. {"max_p95_ms": 1500} or {"phrase": "this call is recorded", "within_agent_turns": 1}.'
+        ),
+    )
+    prompt_versions = forms.MultipleChoiceField(
+        label="Prompt versions", required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every version.",
+    )  # fmt: skip
+    active = forms.BooleanField(label="Active", required=False, initial=True)
+
+    def __init__(self, *args, versions: list[str] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["prompt_versions"].choices = [(v, v or "(none)") for v in versions]

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 
 from qa_app.contracts import sessions_check
+from qa_app.evaluators import FINISHED, evaluations_queue
 from qa_app.services import sessions_tags_attach
 from sessions_app.actors import SYSTEM, Actor
 from sessions_app.errors import ServiceError
@@ -37,6 +38,8 @@ def sessions_upsert_many(
         tagged = [(item.session, item.payload["tags"]) for item in written if item.payload.get("tags")]
         if tagged:
             sessions_tags_attach(tenant=tenant, pairs=tagged, actor=actor)
+        # Finished calls are judged by the automatic evaluators once this commits.
+        evaluations_queue(tenant.pk, [item.session.pk for item in written if item.session.status in FINISHED])
 
     return records_upsert_many(tenant=tenant, items=items, then=judge)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from qa_app.models import Verdict
+from qa_app.models import AutomaticResult, EvaluatorKind, Verdict
 from qa_app.services import tag_normalize
 from sessions_app import fields
 from sessions_app.errors import ServiceError
@@ -42,6 +42,25 @@ class EvaluationSerializer(fields.StrictBody):
     notes = fields.CharField(allow_blank=True, required=False, max_length=MAX_TEXT)
     reviewer = fields.CharField(read_only=True)
     created_at = fields.DateTimeField(read_only=True)
+
+
+class EvidenceSerializer(serializers.Serializer):
+    target = serializers.ChoiceField(choices=["turn", "call"])
+    seq = serializers.IntegerField()
+    note = serializers.CharField()
+
+
+class AutomaticEvaluationSerializer(serializers.Serializer):
+    """Documentation of an automatic evaluator's result (built by ``documents``)."""
+
+    evaluator = serializers.CharField()
+    version = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=EvaluatorKind.choices)
+    result = serializers.ChoiceField(choices=AutomaticResult.choices)
+    score = serializers.FloatField(allow_null=True)
+    summary = serializers.CharField(allow_blank=True)
+    evidence = EvidenceSerializer(many=True)
+    created_at = serializers.DateTimeField()
 
 
 # A tag as sent: white space around it is trimmed, then it is 1-64 of these characters starting
@@ -117,6 +136,9 @@ class VoiceSessionSerializer(fields.StrictBody):
     summary = fields.CharField(allow_blank=True, required=False, max_length=MAX_TEXT, trim_whitespace=False)
     tags = serializers.ListField(child=TagField(), required=False, max_length=50)
     evaluations = EvaluationSerializer(many=True, read_only=True)
+    automatic_evaluations = AutomaticEvaluationSerializer(
+        many=True, read_only=True, help_text="What the automatic evaluators said, each with its version."
+    )
     recording = RecordingSerializer(
         read_only=True, allow_null=True, help_text="The call recording's state, or null without one."
     )

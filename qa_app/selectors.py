@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 
 from qa_app.models import (
+    AutomaticEvaluation,
     ContractFinding,
     FailureCategory,
     SessionFailure,
@@ -40,6 +41,24 @@ def sessions_with_failure(queryset: QuerySet[VoiceSession], category: str) -> Qu
         tenant_id=OuterRef("tenant_id"), session_id=OuterRef("pk"), category=category
     )
     return queryset.filter(Exists(failed))
+
+
+def sessions_with_automatic_result(
+    queryset: QuerySet[VoiceSession], *, evaluator: str | None = None, result: str | None = None
+) -> QuerySet[VoiceSession]:
+    """Sessions an automatic evaluator judged, as it stands now (its current version), optionally
+    only those it gave ``result``; without ``evaluator``, any evaluator."""
+    results = AutomaticEvaluation.objects.filter(
+        tenant_id=OuterRef("tenant_id"),
+        session_id=OuterRef("pk"),
+        evaluator__active=True,
+        evaluator_version__version=F("evaluator__current_version"),
+    )
+    if evaluator:
+        results = results.filter(evaluator__name=evaluator)
+    if result:
+        results = results.filter(result=result)
+    return queryset.filter(Exists(results))
 
 
 def sessions_with_findings(

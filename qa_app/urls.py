@@ -8,6 +8,7 @@ from qa_app.pages import (
     audit,
     calls,
     dashboard,
+    evaluators,
     invitations,
     recordings,
     sessions,
@@ -76,6 +77,8 @@ urlpatterns = [
         "agents/<str:agent_key>/readiness/config/", agent_governance.readiness_config, name="readiness-config"
     ),
     path("agents/<str:agent_key>/contract/", agent_governance.agent_contract, name="agent-contract"),
+    path("agents/<str:agent_key>/evaluators/", evaluators.agent_evaluators, name="agent-evaluators"),
+    path("agents/<str:agent_key>/evaluators/save/", evaluators.evaluator_update, name="evaluator-save"),
     path("agents/<str:agent_key>/contract/save/", agent_governance.contract_update, name="contract-save"),
     path(
         "agents/<str:agent_key>/findings/<int:finding_id>/acknowledge/",

@@ -27,6 +27,7 @@ class AuditAction:
     RETENTION_CHANGED = "retention_policy.changed"
     TAXONOMY_CHANGED = "taxonomy.changed"
     CONTRACT_CHANGED = "contract.changed"
+    EVALUATOR_CHANGED = "evaluator.changed"
     FINDING_ACKNOWLEDGED = "finding.acknowledged"
     READINESS_SIGNED_OFF = "readiness.signed_off"
     READINESS_ATTESTED = "readiness.attested"

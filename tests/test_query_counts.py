@@ -52,8 +52,8 @@ def grow(tenant, make_session, make_user, rows: int) -> None:
 
 # (list, its queries: the same on SQLite and PostgreSQL, at any number of rows)
 API_LISTS = [
-    ("/api/v1/voice-sessions", 7),
-    ("/api/v1/voice-sessions/export?format=jsonl", 9),
+    ("/api/v1/voice-sessions", 8),
+    ("/api/v1/voice-sessions/export?format=jsonl", 10),
     ("/api/v1/call-logs", 3),
     ("/api/v1/audit-events", 2),
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 
-from qa_app.models import Evaluation, SessionTag, Tag
+from qa_app.models import AutomaticEvaluation, Evaluation, Evaluator, EvaluatorVersion, SessionTag, Tag
 from sessions_app.db.reads import child_select, session_id_text
 
 EVALUATION_COLUMNS = ("id", "verdict", "score", "failure_categories", "notes", "reviewer_label", "created_at")
@@ -29,4 +29,16 @@ def tags_statement(vendor: str) -> str:
 def evaluations_statement(vendor: str) -> str:
     return child_select(
         Evaluation._meta.db_table, EVALUATION_COLUMNS, vendor, order_by="created_at DESC, id DESC"
+    )
+
+
+@functools.cache
+def automatic_evaluations_statement(vendor: str) -> str:
+    """Each result with its evaluator's name and version, by evaluator name, newest version first."""
+    return (
+        f"SELECT {session_id_text(vendor, 'a')}, e.name, v.version, v.kind, a.result, a.score, a.summary,"
+        f" a.evidence, a.created_at FROM {AutomaticEvaluation._meta.db_table} a"
+        f" JOIN {EvaluatorVersion._meta.db_table} v ON v.id = a.evaluator_version_id"
+        f" JOIN {Evaluator._meta.db_table} e ON e.id = a.evaluator_id"
+        f" WHERE a.tenant_id = %s AND a.session_id {{ids}} ORDER BY e.name, v.version DESC"
     )

@@ -7,6 +7,13 @@ One module per subject; the names below are the package's interface.
 """
 
 from qa_app.models.contracts import AgentContract, ContractFinding, FindingKind
+from qa_app.models.evaluators import (
+    AutomaticEvaluation,
+    AutomaticResult,
+    Evaluator,
+    EvaluatorKind,
+    EvaluatorVersion,
+)
 from qa_app.models.invitations import InvitationState, TenantInvitation
 from qa_app.models.readiness import (
     AttestationStatus,
@@ -30,10 +37,15 @@ __all__ = [
     "SEVERITY_ORDER",
     "AgentContract",
     "AttestationStatus",
+    "AutomaticEvaluation",
+    "AutomaticResult",
     "ContractFinding",
     "DayRollup",
     "Decision",
     "Evaluation",
+    "Evaluator",
+    "EvaluatorKind",
+    "EvaluatorVersion",
     "FailureCategory",
     "FailureDayStats",
     "FindingKind",

@@ -323,6 +323,7 @@ def render_session(
         "verdict_hints": VERDICT_HINTS,
         "tag_names": tag_names(review.access),
         "purged": session.purged_at is not None,
+        "automatic": _newest_versions(document["automatic_evaluations"]),
         "recording": recording,
         "recording_peaks": peaks,
         "recording_lanes": _lanes(recording),
@@ -332,6 +333,15 @@ def render_session(
     # The waveform player styles its shadow DOM with a nonce'd <style> (config/security.py).
     response.uses_style_nonce = bool(recording)
     return response
+
+
+def _newest_versions(results: list[dict]) -> list[dict]:
+    """Each evaluator's newest result (the document holds every version's), failures first."""
+    newest: dict[str, dict] = {}
+    for result in results:
+        newest.setdefault(result["evaluator"], result)
+    order = {"fail": 0, "pass": 1, "not_applicable": 2}
+    return sorted(newest.values(), key=lambda r: (order.get(r["result"], 3), r["evaluator"]))
 
 
 _LANE_LABELS = {"caller": "Caller", "agent": "Agent", "mixed": "Call"}

@@ -24,6 +24,7 @@ class Entry:
     result_json: str = ""
     findings: list = field(default_factory=list)  # tool-boundary findings on this call
     heard: Any = None  # for agent turns: the response latency the recording measured
+    automatic: list = field(default_factory=list)  # automatic evaluators' evidence at this turn or call
 
 
 def pretty_json(value: Any) -> str:
@@ -91,6 +92,24 @@ def session_timeline(document: dict[str, Any]) -> list[Entry]:
         entries.append(Entry(kind="silence", at_ms=begin, gap_ms=end - begin))
     for call in calls_after.get(None, []):
         entries.append(_call_entry(call, None))
+    _place_evidence(entries, document.get("automatic_evaluations") or [])
     if not escalation_placed:
         entries.append(Entry(kind="escalation", item=escalation, at_ms=escalation_at))
     return entries
+
+
+def _place_evidence(entries: list[Entry], results: list[dict]) -> None:
+    """Each automatic result's evidence on the turn or tool call it names (the newest version of
+    each evaluator only: results come newest version first)."""
+    at = {(e.kind, e.item.get("seq")): e for e in entries if e.kind in ("turn", "call")}
+    seen = set()
+    for result in results:
+        if result["evaluator"] in seen:
+            continue
+        seen.add(result["evaluator"])
+        for item in result["evidence"]:
+            entry = at.get((item["target"], item["seq"]))
+            if entry is not None:
+                entry.automatic.append(
+                    {"evaluator": result["evaluator"], "result": result["result"], "note": item["note"]}
+                )

@@ -56,3 +56,11 @@ def duration_minutes(value) -> str:
         hours = minutes // 60
         return f"{hours} hour{'s' if hours != 1 else ''}"
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+@register.filter
+def json_compact(value) -> str:
+    """A JSON value on one line, for a table cell."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), sort_keys=True)

@@ -106,7 +106,8 @@ def _enqueue(recording: Recording) -> None:
     from sessions_app import tasks
 
     recording_id, generation = recording.pk, recording.generation
-    transaction.on_commit(lambda: tasks.recording_process_job.delay(recording_id, generation))
+    # Robust: the upload has committed; a broker that can't be reached is logged, not a 500.
+    transaction.on_commit(lambda: tasks.recording_process_job.delay(recording_id, generation), robust=True)
 
 
 def _delete_files(names: Iterable[str]) -> None:
@@ -479,7 +480,7 @@ def twilio_recording_callback(*, tenant, params) -> TwilioRecording:
 
             job = callback.as_job()
             tenant_id = tenant.pk
-            transaction.on_commit(lambda: tasks.recording_fetch_job.delay(tenant_id, job))
+            transaction.on_commit(lambda: tasks.recording_fetch_job.delay(tenant_id, job), robust=True)
     return callback
 
 

@@ -6,6 +6,7 @@ import io
 import pytest
 
 from qa_app.documents import session_documents
+from qa_app.evaluators import evaluator_save, sessions_evaluate
 from qa_app.payloads import VoiceSessionSerializer
 from qa_app.services import evaluation_record, session_tag_add
 from sessions_app.actors import SYSTEM
@@ -88,10 +89,12 @@ def test_document_fields_are_the_serializers_fields(tenant, make_session):
                 "words": [{"text": "hi", "start_ms": 0, "end_ms": 10}],
             }
         ],
-        function_calls=[{"seq": 1, "name": "lookup", "arguments": {}}],
+        function_calls=[{"seq": 1, "name": "lookup", "arguments": {}, "status": "failed"}],
     )
     evaluation_record(session=session, actor=SYSTEM, verdict="pass", score=5, notes="")
     recording_store(session=session, file=io.BytesIO(wav_bytes(sample_call())), content_type="audio/wav")
+    evaluator_save(tenant=tenant, name="tools", agent_key=session.agent_key, kind="tool_failure")
+    sessions_evaluate(tenant_id=tenant.pk, session_ids=[session.pk])
     rows = session_rows(VoiceSession.objects.filter(pk=session.pk), raw=False, limit=1)
     document = session_documents(rows, tenant_id=tenant.pk, raw=False)[0]
     fields = _nested_fields(VoiceSessionSerializer())

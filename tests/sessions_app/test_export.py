@@ -97,9 +97,9 @@ def test_queries_grow_with_batches_not_rows(tenant, sessions):
         return len(captured), chunks
 
     one_batch, chunks = queries(batch_size=100)
-    assert len(chunks) == 1 and one_batch == 7  # page + 5 child tables + the empty page that ends it
+    assert len(chunks) == 1 and one_batch == 8  # page + 6 child tables + the empty page that ends it
     three_batches, chunks = queries(batch_size=2)
-    assert len(chunks) == 3 and three_batches == 3 * 6 + 1
+    assert len(chunks) == 3 and three_batches == 3 * 7 + 1
 
 
 def test_command_writes_file_with_filters_and_audits(tenant, sessions, tmp_path):

@@ -8,6 +8,7 @@ from django.utils import timezone
 from qa_app.contracts import contract_save
 from qa_app.demo import audio as demo_audio
 from qa_app.demo.sessions import generate_demo_sessions
+from qa_app.evaluators import evaluator_save, sessions_evaluate
 from qa_app.ingest import session_upsert
 from qa_app.payloads import VoiceSessionSerializer
 from qa_app.readiness import attestation_record
@@ -71,6 +72,15 @@ DEMO_CONTRACTS = [
         ],
         "Transfer security incidents and lost packages over $200.",
     ),
+]
+# Automatic evaluators on every agent: v12's greeting discloses the recording and v11's doesn't,
+# so the disclosure rule tells the versions apart.
+DEMO_EVALUATORS = [
+    ("recording-disclosure", "required_phrase", {"phrase": "recorded", "within_agent_turns": 1}),
+    ("response-latency", "response_latency", {"max_p95_ms": 2500}),
+    ("human-on-request", "escalation_on_request", {"max_agent_turns_after": 2}),
+    ("tool-failures", "tool_failure", {"max_failed": 0}),
+    ("long-silence", "longest_silence", {"max_ms": 8000}),
 ]
 DEMO_KEY_SCOPES = [Scope.SESSIONS_READ, Scope.SESSIONS_WRITE, Scope.QA_WRITE, Scope.AUDIT_READ]
 
@@ -151,6 +161,10 @@ class Command(BaseCommand):
                 self.stderr.write(f"  {index}/{len(demo)} sessions")
         if recorded:
             self.stderr.write(f"  {recorded} recordings attached, redacted and measured")
+        judged = sessions_evaluate(
+            tenant_id=tenant.pk, session_ids=list(tenant.sessions.values_list("pk", flat=True))
+        )
+        self.stderr.write(f"  {judged} automatic evaluations")
 
     def _recording(self, session) -> int:
         """Attach the session's demo audio and process it now (the demo is ready before any worker
@@ -179,6 +193,16 @@ class Command(BaseCommand):
                 refusal_policy="No medical, legal or financial advice; no changes without verification.",
                 actor=actor,
             )
+        for agent_key, *_ in DEMO_CONTRACTS:
+            for name, kind, config in DEMO_EVALUATORS:
+                evaluator_save(
+                    tenant=tenant,
+                    name=f"{agent_key.removesuffix('-agent')}-{name}",
+                    agent_key=agent_key,
+                    kind=kind,
+                    config=config,
+                    actor=actor,
+                )
         attestation_record(
             tenant=tenant,
             agent_key="billing-agent",
