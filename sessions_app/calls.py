@@ -101,6 +101,9 @@ def call_callback_record(*, tenant: Tenant, kind: str, params: Mapping[str, str]
             "CallStatus is required." if kind == CallEventKind.CALL_STATUS else "StreamEvent is required.",
             param="CallStatus" if kind == CallEventKind.CALL_STATUS else "StreamEvent",
         )
+    account_sid = (params.get("AccountSid") or "").strip()
+    if len(account_sid) > 64:
+        raise CallbackError("AccountSid is at most 64 characters.", param="AccountSid")
     occurred_at = _timestamp(params.get("Timestamp"))
     sequence = _int(params.get("SequenceNumber")) if kind == CallEventKind.CALL_STATUS else None
 
@@ -128,7 +131,7 @@ def call_callback_record(*, tenant: Tenant, kind: str, params: Mapping[str, str]
 
     call_log.started_at = min(call_log.started_at, occurred_at)
     call_log.last_event_at = max(call_log.last_event_at, occurred_at)
-    call_log.account_sid = params.get("AccountSid") or call_log.account_sid
+    call_log.account_sid = account_sid or call_log.account_sid
     if kind == CallEventKind.CALL_STATUS:
         for param, field in (("From", "from_number"), ("To", "to_number"), ("Direction", "direction")):
             if params.get(param):

@@ -201,19 +201,27 @@ def test_pages_answer_every_input_without_a_500(world):
     assert any(code < 400 for code in seen) and 400 in seen, sorted(set(seen))  # got in, and got refused
 
 
+RECORDING_CALLBACK = {
+    "CallSid": "CA1", "RecordingSid": "RE1", "AccountSid": "AC1", "RecordingStatus": "completed",
+    "RecordingChannels": "2", "RecordingUrl": "https://api.twilio.com/2010-04-01/x",
+}  # fmt: skip
+
+
 def test_signed_webhooks_answer_every_input_without_a_500(world, tenant):
     from django.test import Client
 
     client = Client()
     fields = ["CallSid", "CallStatus", "StreamSid", "StreamEvent", "SequenceNumber", "Timestamp",
-              "CallDuration", "Direction", "From", "To", "StreamError", "AccountSid"]  # fmt: skip
+              "CallDuration", "Direction", "From", "To", "StreamError", "AccountSid", "RecordingSid",
+              "RecordingUrl", "RecordingStatus", "RecordingChannels", "RecordingDuration"]  # fmt: skip
 
     @FUZZ
     # One stored and one refused every run, so the check below never rests on what hypothesis draws.
     @example(kind="call-status", params={"CallSid": "CA" + "a" * 32, "CallStatus": "completed"})
     @example(kind="call-status", params={})
+    @example(kind="recording-status", params=RECORDING_CALLBACK)
     @given(
-        kind=st.sampled_from(["call-status", "stream-status"]),
+        kind=st.sampled_from(["call-status", "stream-status", "recording-status"]),
         params=st.dictionaries(st.one_of(st.sampled_from(fields), st.text(max_size=8)), text, max_size=8),
     )
     def check(kind, params):

@@ -54,3 +54,11 @@ def test_nul_in_a_signed_parameter(twilio_tenant, param):  # noqa: F811
 def test_a_well_formed_callback_still_lands(twilio_tenant):  # noqa: F811
     assert call_status(call_status_params("ringing", 0)).status_code == 204
     assert CallEvent.objects.count() == 1
+
+
+@pytest.mark.parametrize("post", [call_status, stream_status])
+def test_an_account_sid_longer_than_any_is_refused(twilio_tenant, post):  # noqa: F811
+    """Found by the fuzz on PostgreSQL (SQLite doesn't hold text to its column's length)."""
+    params = call_status_params("ringing", 0) if post is call_status else stream_status_params()
+    params["AccountSid"] = "AC" + "x" * 100
+    assert_refused(post(params), "AccountSid")
