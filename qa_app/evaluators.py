@@ -10,6 +10,7 @@ in a fixed number of queries and replaces their results; a write queues it for a
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -29,6 +30,7 @@ from qa_app.models import (
 )
 from sessions_app.actors import SYSTEM, Actor
 from sessions_app.audit import AuditAction, audit_record
+from sessions_app.db import writes
 from sessions_app.errors import ServiceError
 from sessions_app.models import (
     FunctionCall,
@@ -69,6 +71,11 @@ class Turn:
     start_ms: int | None
     end_ms: int | None
     interrupted: bool
+
+    @functools.cached_property
+    def words(self) -> str:
+        """The text as phrases are matched against it (lowercase, no punctuation), made once."""
+        return _normalized(self.text)
 
 
 @dataclass(frozen=True)
@@ -113,12 +120,17 @@ def _seconds(ms: float) -> str:
     return f"{ms / 1000:.1f} s" if ms >= 1000 else f"{ms:.0f} ms"
 
 
+@functools.lru_cache(maxsize=4096)
+def _phrase(text: str) -> str:
+    return _normalized(text)
+
+
 def _normalized(text: str) -> str:
     return " " + " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split()) + " "
 
 
-def _says(text: str, phrase: str) -> bool:
-    return _normalized(phrase) in _normalized(text)
+def _says(turn: Turn, phrase: str) -> bool:
+    return _phrase(phrase) in turn.words
 
 
 def _interpolated(values: list[float], p: float) -> float:
@@ -227,7 +239,7 @@ def _required_phrase(facts: CallFacts, config: Mapping) -> Outcome:
     if not agent:
         return Outcome(AutomaticResult.NOT_APPLICABLE, summary="The agent never spoke.")
     for turn in agent:
-        if _says(turn.text, phrase):
+        if _says(turn, phrase):
             return Outcome(
                 AutomaticResult.PASS,
                 score=1,
@@ -244,7 +256,7 @@ def _required_phrase(facts: CallFacts, config: Mapping) -> Outcome:
 
 def _forbidden_phrase(facts: CallFacts, config: Mapping) -> Outcome:
     phrase = config["phrase"]
-    said = [t for t in facts.turns if t.role == "agent" and _says(t.text, phrase)]
+    said = [t for t in facts.turns if t.role == "agent" and _says(t, phrase)]
     return Outcome(
         AutomaticResult.FAIL if said else AutomaticResult.PASS,
         score=len(said),
@@ -256,9 +268,7 @@ def _forbidden_phrase(facts: CallFacts, config: Mapping) -> Outcome:
 def _escalation_on_request(facts: CallFacts, config: Mapping) -> Outcome:
     phrases = config.get("phrases") or DEFAULT_PERSON_PHRASES
     most = config.get("max_agent_turns_after", 2)
-    asked = next(
-        (t for t in facts.turns if t.role == "caller" and any(_says(t.text, p) for p in phrases)), None
-    )
+    asked = next((t for t in facts.turns if t.role == "caller" and any(_says(t, p) for p in phrases)), None)
     if asked is None:
         return Outcome(AutomaticResult.NOT_APPLICABLE, summary="The caller never asked for a person.")
     request = _turn(asked.seq, "the caller asked for a person")
@@ -573,25 +583,29 @@ def sessions_evaluate(
                 continue
             outcome = evaluate(item, version)
             rows.append(
-                AutomaticEvaluation(
-                    tenant_id=tenant_id,
-                    session_id=item.session_id,
-                    evaluator_id=version.evaluator_id,
-                    evaluator_version=version,
-                    result=outcome.result,
-                    score=outcome.score,
-                    summary=outcome.summary[:300],
-                    evidence=outcome.evidence[:50],
-                    created_at=now,
-                )
+                {
+                    "tenant_id": tenant_id,
+                    "session_id": item.session_id,
+                    "evaluator_id": version.evaluator_id,
+                    "evaluator_version_id": version.pk,
+                    "result": outcome.result,
+                    "score": outcome.score,
+                    "summary": outcome.summary[:300],
+                    "evidence": outcome.evidence[:50],
+                    "created_at": now,
+                }
             )
     with transaction.atomic():
+        # Judgments are recomputed from the record: a crash may lose the last of them (the next
+        # write or run_evaluators redoes it), so the commit doesn't wait for the disk.
+        writes.commit_without_waiting()
         AutomaticEvaluation.objects.filter(
             tenant_id=tenant_id,
             session_id__in=[item.session_id for item in facts],
             evaluator_version__in=versions,
         ).delete()
-        AutomaticEvaluation.objects.bulk_create(rows, batch_size=1000)
+        # Rows of these (session, version) pairs were just deleted: COPY on PostgreSQL.
+        writes.insert_new_rows(AutomaticEvaluation, rows)
     return len(rows)
 
 

@@ -82,8 +82,12 @@ class AutomaticEvaluation(models.Model):
     session = models.ForeignKey(
         VoiceSession, on_delete=models.CASCADE, related_name="automatic_evaluations", db_index=False
     )
-    evaluator = models.ForeignKey(Evaluator, on_delete=models.CASCADE, related_name="results")
-    evaluator_version = models.ForeignKey(EvaluatorVersion, on_delete=models.CASCADE, related_name="results")
+    # No index of their own: every read goes by (tenant, evaluator, result) or by (session, version),
+    # and one index fewer to maintain matters at a result per evaluator per call.
+    evaluator = models.ForeignKey(Evaluator, on_delete=models.CASCADE, related_name="results", db_index=False)
+    evaluator_version = models.ForeignKey(
+        EvaluatorVersion, on_delete=models.CASCADE, related_name="results", db_index=False
+    )
     result = models.CharField(max_length=16, choices=AutomaticResult.choices)
     score = models.FloatField(null=True, blank=True)
     summary = models.CharField(max_length=300, blank=True, default="")
