@@ -165,47 +165,41 @@ class ReadinessConfigForm(ServiceForm):
         super().__init__(*args, initial=initial, **kwargs)
 
 
-class JSONListField(forms.CharField):
-    """A JSON list typed into a text area, held to what the API holds JSON to (``input_bounds``):
-    no NUL, no lone surrogate, 64-bit integers, bounded nesting."""
+class _JSONTextField(forms.CharField):
+    """JSON of one type typed into a text area, held to what the API holds JSON to
+    (``input_bounds``): no NUL, no lone surrogate, 64-bit integers, bounded nesting."""
+
+    json_type: type = list
+    noun = "list"
+    example = ""
 
     def to_python(self, value):
         value = super().to_python(value)
         if not value.strip():
-            return []
+            return self.json_type()
         try:
             parsed = json.loads(value)
         except json.JSONDecodeError as error:
             raise forms.ValidationError(f"Not valid JSON: {error.msg} (line {error.lineno}).") from None
         except RecursionError:
             raise forms.ValidationError(f"Nested deeper than {MAX_JSON_DEPTH} levels.") from None
-        if not isinstance(parsed, list):
-            raise forms.ValidationError('Give a JSON list, e.g. [{"name": "lookup_order", "schema": {...}}].')
+        if not isinstance(parsed, self.json_type):
+            raise forms.ValidationError(f"Give a JSON {self.noun}, e.g. {self.example}.")
         problem = json_value_problem(parsed)
         if problem:
             raise forms.ValidationError(f"Can't be stored: {problem}")
         return parsed
 
 
-class JSONObjectFormField(forms.CharField):
-    """A JSON object typed into a text area, held to the same bounds as ``JSONListField``."""
+class JSONListField(_JSONTextField):
+    json_type = list
+    example = '[{"name": "lookup_order", "schema": {...}}]'
 
-    def to_python(self, value):
-        value = super().to_python(value)
-        if not value.strip():
-            return {}
-        try:
-            parsed = json.loads(value)
-        except json.JSONDecodeError as error:
-            raise forms.ValidationError(f"Not valid JSON: {error.msg} (line {error.lineno}).") from None
-        except RecursionError:
-            raise forms.ValidationError(f"Nested deeper than {MAX_JSON_DEPTH} levels.") from None
-        if not isinstance(parsed, dict):
-            raise forms.ValidationError('Give a JSON object, e.g. {"max_p95_ms": 1500}.')
-        problem = json_value_problem(parsed)
-        if problem:
-            raise forms.ValidationError(f"Can't be stored: {problem}")
-        return parsed
+
+class JSONObjectFormField(_JSONTextField):
+    json_type = dict
+    noun = "object"
+    example = '{"max_p95_ms": 1500}'
 
     def prepare_value(self, value):
         return json.dumps(value, indent=1) if isinstance(value, dict) else value

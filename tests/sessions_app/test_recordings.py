@@ -376,7 +376,10 @@ def test_latency_over_ms_lists_the_calls_with_a_slower_measured_response(upload,
     upload(slow)
     make_session(tenant, transcript=TURNS, function_calls=[])  # no recording: never listed
     measured = Recording.objects.get(session=slow).response_max_ms
-    ids = lambda params: [s["id"] for s in api.get("/api/v1/voice-sessions", params).json()["data"]]  # noqa: E731
+
+    def ids(params):
+        return [s["id"] for s in api.get("/api/v1/voice-sessions", params).json()["data"]]
+
     assert ids({"latency_over_ms": measured - 1}) == [str(slow.pk)]
     assert ids({"latency_over_ms": measured}) == []
     for bad in ("-1", "fast", "1.5"):
