@@ -317,6 +317,11 @@ RECORDING_FETCH_TIMEOUT_SECONDS = env_int("RECORDING_FETCH_TIMEOUT_SECONDS", 30)
 # Twilio's media host; a test points it at a local server.
 TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "https://api.twilio.com")
 
+# The LLM judge: how many calls ask the tenant's endpoint at once, and whether that endpoint may be
+# plain http or on a private network (development and tests run one on localhost).
+LLM_JUDGE_CONCURRENCY = env_int("LLM_JUDGE_CONCURRENCY", 4)
+LLM_JUDGE_ALLOW_PRIVATE_URLS = env_bool("LLM_JUDGE_ALLOW_PRIVATE_URLS", DEBUG)
+
 # Background work (recording processing, media fetches) runs on Celery after the request returns.
 # Production: CELERY_BROKER_URL=redis://... with `celery -A config worker`. Unset, the broker is a
 # folder on disk (kombu's filesystem transport), which `make run` starts a worker for: nothing else

@@ -32,3 +32,6 @@ STORAGES["recordings"] = {  # noqa: F405
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = "memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
+
+# The LLM judge's tests run their endpoint on localhost.
+LLM_JUDGE_ALLOW_PRIVATE_URLS = True

@@ -27,6 +27,7 @@ from qa_app.models import (
     Evaluator,
     EvaluatorKind,
     EvaluatorVersion,
+    JudgeEndpoint,
 )
 from sessions_app.actors import SYSTEM, Actor
 from sessions_app.audit import AuditAction, audit_record
@@ -328,7 +329,8 @@ def _contract_findings(facts: CallFacts, config: Mapping) -> Outcome:
 
 @dataclass(frozen=True)
 class KindSpec:
-    check: Callable[[CallFacts, Mapping], Outcome]
+    # None: judged elsewhere (the LLM judge asks the tenant's endpoint, ``qa_app.llm_judge``).
+    check: Callable[[CallFacts, Mapping], Outcome] | None
     # setting -> (type, required, default)
     settings: Mapping[str, tuple[type, bool, Any]]
 
@@ -353,7 +355,10 @@ KINDS: dict[str, KindSpec] = {
         _call_length, {"max_ms": (int, False, None), "min_ms": (int, False, 0)}
     ),
     EvaluatorKind.CONTRACT_FINDINGS: KindSpec(_contract_findings, {"max_open": (int, False, 0)}),
+    EvaluatorKind.LLM_JUDGE: KindSpec(None, {"rubric": (str, True, None), "max_turns": (int, False, 200)}),
 }
+# Text settings are short phrases, except a rubric.
+TEXT_LIMITS = {"rubric": 4000}
 SOURCES = ("auto", "measured", "reported")
 
 
@@ -381,8 +386,9 @@ def config_clean(kind: str, config: Mapping | None) -> dict:
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 86_400_000:
                 raise ServiceError(f"{name} is a whole number from 0 to 86400000.", param=param)
         elif kind_type is str:
-            if not isinstance(value, str) or not value.strip() or len(value) > 500:
-                raise ServiceError(f"{name} is text of 1 to 500 characters.", param=param)
+            most = TEXT_LIMITS.get(name, 500)
+            if not isinstance(value, str) or not value.strip() or len(value) > most:
+                raise ServiceError(f"{name} is text of 1 to {most} characters.", param=param)
             value = value.strip()
         elif kind_type is list:
             if (
@@ -397,6 +403,8 @@ def config_clean(kind: str, config: Mapping | None) -> dict:
         raise ServiceError(f"source is one of {', '.join(SOURCES)}.", param="config.source")
     if kind == EvaluatorKind.CALL_LENGTH and cleaned.get("max_ms") is None and not cleaned.get("min_ms"):
         raise ServiceError("call_length needs max_ms, min_ms or both.", param="config.max_ms")
+    if kind == EvaluatorKind.LLM_JUDGE and not 1 <= cleaned["max_turns"] <= 1000:
+        raise ServiceError("max_turns is from 1 to 1000.", param="config.max_turns")
     return cleaned
 
 
@@ -436,6 +444,8 @@ def evaluator_save(
     if not agent_key or len(agent_key) > 100:
         raise ServiceError("agent_key is required (at most 100 characters).", param="agent_key")
     cleaned = config_clean(kind, config)
+    if kind == EvaluatorKind.LLM_JUDGE and not JudgeEndpoint.objects.filter(tenant=tenant).exists():
+        raise ServiceError("Set up the LLM judge endpoint in Settings first.", param="kind")
     versions = sorted({v.strip() for v in prompt_versions if v and v.strip()})
     if any(len(v) > 64 for v in versions):
         raise ServiceError("A prompt version is at most 64 characters.", param="prompt_versions")
@@ -576,25 +586,42 @@ def sessions_evaluate(
     agents = set(by_agent)
     facts = [f for f in call_facts(tenant_id, session_ids) if f.agent_key in agents]
     now = timezone.now()
-    rows = []
+    judged, asked = [], []
     for item in facts:
         for version in by_agent[item.agent_key]:
             if not _applies(version, item):
                 continue
-            outcome = evaluate(item, version)
-            rows.append(
-                {
-                    "tenant_id": tenant_id,
-                    "session_id": item.session_id,
-                    "evaluator_id": version.evaluator_id,
-                    "evaluator_version_id": version.pk,
-                    "result": outcome.result,
-                    "score": outcome.score,
-                    "summary": outcome.summary[:300],
-                    "evidence": outcome.evidence[:50],
-                    "created_at": now,
-                }
-            )
+            if version.kind == EvaluatorKind.LLM_JUDGE:
+                asked.append((item, version))
+            else:
+                judged.append((item, version, evaluate(item, version)))
+    if asked:
+        # Asked before the transaction opens: no lock is held while a remote judge thinks.
+        from qa_app import llm_judge
+
+        verdicts = llm_judge.judge_many(
+            tenant_id,
+            [
+                (item.session_id, version.config["rubric"], version.config.get("max_turns", 200))
+                for item, version in asked
+            ],
+        )
+        judged += [(item, version, verdict) for (item, version), verdict in zip(asked, verdicts, strict=True)]
+    rows = []
+    for item, version, outcome in judged:
+        rows.append(
+            {
+                "tenant_id": tenant_id,
+                "session_id": item.session_id,
+                "evaluator_id": version.evaluator_id,
+                "evaluator_version_id": version.pk,
+                "result": outcome.result,
+                "score": outcome.score,
+                "summary": outcome.summary[:300],
+                "evidence": outcome.evidence[:50],
+                "created_at": now,
+            }
+        )
     with transaction.atomic():
         # Judgments are recomputed from the record: a crash may lose the last of them (the next
         # write or run_evaluators redoes it), so the commit doesn't wait for the disk.

@@ -123,7 +123,7 @@ class VoiceSessionFilterSet(FastFilterSet):
     evaluator_result = filters.ChoiceFilter(
         choices=AUTOMATIC_RESULT_CHOICES,
         method="filter_evaluator_result",
-        help_text="pass, fail or not_applicable: of the evaluator named, or alone of any evaluator.",
+        help_text="pass, fail, not_applicable or error: of the evaluator named, or alone of any evaluator.",
         error_messages=choice_error("evaluator_result", AUTOMATIC_RESULT_CHOICES),
     )
     latency_over_ms = MillisecondsFilter(

@@ -97,6 +97,31 @@ class PolicyForm(forms.Form):
     redact_on_ingest = forms.BooleanField(label="Redact on ingest (never store raw text)", required=False)
 
 
+class JudgeEndpointForm(forms.Form):
+    """The tenant's OpenAI-compatible endpoint for LLM-judge evaluators; the key is write-only."""
+
+    base_url = forms.CharField(
+        label="Base URL", max_length=500, help_text="Requests go to {base URL}/chat/completions."
+    )
+    model = forms.CharField(label="Model", max_length=200)
+    api_key = forms.CharField(
+        label="API key",
+        required=False,
+        max_length=500,
+        strip=True,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        help_text="Encrypted at rest and never shown again. Leave empty to keep the stored key.",
+    )
+    clear_key = forms.BooleanField(label="Remove the stored key", required=False)
+    timeout_seconds = forms.FloatField(label="Timeout (seconds)", min_value=1, max_value=120, initial=20)
+
+    def cleaned_key(self) -> str | None:
+        """None keeps the stored key, "" removes it."""
+        if self.cleaned_data.get("clear_key"):
+            return ""
+        return self.cleaned_data.get("api_key") or None
+
+
 class FailureCategoryForm(forms.Form):
     name = forms.CharField(label="Key", max_length=64, help_text="Stored on evaluations; can't change later.")
     label = forms.CharField(label="Label", max_length=100, required=False)

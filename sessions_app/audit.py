@@ -28,6 +28,7 @@ class AuditAction:
     TAXONOMY_CHANGED = "taxonomy.changed"
     CONTRACT_CHANGED = "contract.changed"
     EVALUATOR_CHANGED = "evaluator.changed"
+    JUDGE_ENDPOINT_CHANGED = "judge_endpoint.changed"
     FINDING_ACKNOWLEDGED = "finding.acknowledged"
     READINESS_SIGNED_OFF = "readiness.signed_off"
     READINESS_ATTESTED = "readiness.attested"

@@ -13,6 +13,7 @@ from qa_app.models.evaluators import (
     Evaluator,
     EvaluatorKind,
     EvaluatorVersion,
+    JudgeEndpoint,
 )
 from qa_app.models.invitations import InvitationState, TenantInvitation
 from qa_app.models.readiness import (
@@ -50,6 +51,7 @@ __all__ = [
     "FailureDayStats",
     "FindingKind",
     "InvitationState",
+    "JudgeEndpoint",
     "ReadinessAttestation",
     "ReadinessConfig",
     "ReadinessSignoff",

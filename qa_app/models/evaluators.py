@@ -8,6 +8,7 @@ version it came from, so a changed threshold never rewrites what the old one sai
 from django.conf import settings
 from django.db import models
 
+from sessions_app.encryption import EncryptedTextField
 from sessions_app.models import Tenant, VoiceSession
 
 
@@ -21,6 +22,7 @@ class EvaluatorKind(models.TextChoices):
     ESCALATION_ON_REQUEST = "escalation_on_request", "Escalates when the caller asks for a person"
     CALL_LENGTH = "call_length", "Call length"
     CONTRACT_FINDINGS = "contract_findings", "Open contract findings"
+    LLM_JUDGE = "llm_judge", "LLM judge (a rubric, over the tenant's chat-completions endpoint)"
 
 
 class Evaluator(models.Model):
@@ -72,6 +74,8 @@ class AutomaticResult(models.TextChoices):
     FAIL = "fail"
     # The rule had nothing to judge (no caller asked for a person; no timings to measure).
     NOT_APPLICABLE = "not_applicable"
+    # The judge gave no verdict (an LLM that timed out, refused or answered something unreadable).
+    ERROR = "error"
 
 
 class AutomaticEvaluation(models.Model):
@@ -107,3 +111,22 @@ class AutomaticEvaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id} {self.evaluator_id}: {self.result}"
+
+
+class JudgeEndpoint(models.Model):
+    """The OpenAI-compatible chat-completions endpoint a tenant's LLM-judge evaluators call."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="judge_endpoint")
+    # The API base, e.g. https://api.openai.com/v1; requests go to {base_url}/chat/completions.
+    base_url = models.URLField(max_length=500)
+    model = models.CharField(max_length=200)
+    # Encrypted at rest: it is sent as is, so it can't be a digest.
+    api_key = EncryptedTextField(blank=True, default="")
+    timeout_seconds = models.FloatField(default=20.0)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}: {self.model} at {self.base_url}"

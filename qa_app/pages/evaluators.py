@@ -47,13 +47,14 @@ def _rows(tenant, agent_key: str) -> list[dict]:
             passed=Count("pk", filter=Q(result="pass")),
             failed=Count("pk", filter=Q(result="fail")),
             skipped=Count("pk", filter=Q(result="not_applicable")),
+            errored=Count("pk", filter=Q(result="error")),
         )
     }
     rows = []
     for evaluator in evaluators:
         versions = sorted(evaluator.versions.all(), key=lambda v: -v.version)
         current = versions[0] if versions else None
-        row = counts.get(evaluator.pk, {"judged": 0, "passed": 0, "failed": 0, "skipped": 0})
+        row = counts.get(evaluator.pk, {"judged": 0, "passed": 0, "failed": 0, "skipped": 0, "errored": 0})
         applicable = row["passed"] + row["failed"]
         rows.append(
             {
@@ -64,6 +65,7 @@ def _rows(tenant, agent_key: str) -> list[dict]:
                 "fail_rate": f"{row['failed'] / applicable:.0%}" if applicable else "—",
                 "failed_url": _list_url(agent_key, evaluator=evaluator.name, evaluator_result="fail"),
                 "passed_url": _list_url(agent_key, evaluator=evaluator.name, evaluator_result="pass"),
+                "errored_url": _list_url(agent_key, evaluator=evaluator.name, evaluator_result="error"),
             }
         )
     return rows

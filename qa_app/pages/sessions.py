@@ -340,7 +340,7 @@ def _newest_versions(results: list[dict]) -> list[dict]:
     newest: dict[str, dict] = {}
     for result in results:
         newest.setdefault(result["evaluator"], result)
-    order = {"fail": 0, "pass": 1, "not_applicable": 2}
+    order = {"fail": 0, "error": 1, "pass": 2, "not_applicable": 3}
     return sorted(newest.values(), key=lambda r: (order.get(r["result"], 3), r["evaluator"]))
 
 

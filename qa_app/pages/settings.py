@@ -16,12 +16,21 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from qa_app.forms import ApiKeyForm, FailureCategoryForm, MemberAddForm, PolicyForm, RoleForm
+from qa_app.forms import (
+    ApiKeyForm,
+    FailureCategoryForm,
+    JudgeEndpointForm,
+    MemberAddForm,
+    PolicyForm,
+    RoleForm,
+)
 from qa_app.invitations import invitation_revoke, member_add_or_invite, pending_invitations
-from qa_app.models import Severity, TenantInvitation
+from qa_app.llm_judge import SAMPLE_TRANSCRIPT, judge, judge_endpoint_remove, judge_endpoint_save
+from qa_app.models import JudgeEndpoint, Severity, TenantInvitation
 from qa_app.pages.base import ReviewAccess, actor_for, require, review_access, review_page
 from qa_app.selectors import failure_categories_for
 from qa_app.services import failure_category_retire, failure_category_save
+from sessions_app.encryption import secret_is_set
 from sessions_app.errors import ServiceError
 from sessions_app.models import ApiKey
 from sessions_app.selectors import tenant_members
@@ -35,6 +44,8 @@ from sessions_app.services import (
 )
 
 SETTINGS_PERMISSIONS = ("manage_members", "manage_api_keys")
+# The settings page's "Test" waits for the judge at most this long, whatever its own timeout.
+TEST_TIMEOUT_SECONDS = 15
 
 
 def _settings_access(request: HttpRequest) -> ReviewAccess:
@@ -57,10 +68,12 @@ def render_settings(
     member_form: MemberAddForm | None = None,
     policy_form: PolicyForm | None = None,
     category_form: FailureCategoryForm | None = None,
+    judge_form: JudgeEndpointForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     access, tenant = review.access, review.tenant
     can_members, can_keys = access.has("manage_members"), access.has("manage_api_keys")
+    endpoint = JudgeEndpoint.objects.filter(tenant=tenant).first() if can_members else None
     context = {
         "review": review,
         "nav": "settings",
@@ -87,6 +100,18 @@ def render_settings(
         "categories": failure_categories_for(tenant=tenant) if can_members else [],
         "severity_choices": Severity.choices,
         "category_form": category_form or FailureCategoryForm(),
+        "judge": endpoint,
+        "judge_has_key": bool(endpoint and secret_is_set(endpoint, "api_key")),
+        "judge_form": judge_form
+        or JudgeEndpointForm(
+            initial={
+                "base_url": endpoint.base_url,
+                "model": endpoint.model,
+                "timeout_seconds": endpoint.timeout_seconds,
+            }
+            if endpoint
+            else {"timeout_seconds": 20}
+        ),
         "me": request.user.pk,
     }
     return render(request, "review/settings.html", context, status=status)
@@ -274,6 +299,64 @@ def policy_update(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Policy saved." if changed else "Nothing changed.")
             return _back("#policy")
     return render_settings(request, review, policy_form=form, status=400)
+
+
+# --- the LLM judge ------------------------------------------------------------------------------
+
+
+@review_page
+@require_POST
+def judge_endpoint_update(request: HttpRequest) -> HttpResponse:
+    review = _settings_access(request)
+    require(review.access, "manage_members")
+    form = JudgeEndpointForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            changed = judge_endpoint_save(
+                tenant=review.tenant,
+                base_url=data["base_url"],
+                model=data["model"],
+                api_key=form.cleaned_key(),
+                timeout_seconds=data["timeout_seconds"],
+                actor=actor_for(request),
+            )
+        except ServiceError as error:
+            form.add_error(error.param if error.param in form.fields else None, error.message)
+        else:
+            messages.success(request, "LLM judge saved." if changed else "Nothing changed.")
+            return _back("#judge")
+    return render_settings(request, review, judge_form=form, status=400)
+
+
+@review_page
+@require_POST
+def judge_endpoint_delete(request: HttpRequest) -> HttpResponse:
+    review = _settings_access(request)
+    require(review.access, "manage_members")
+    if judge_endpoint_remove(tenant=review.tenant, actor=actor_for(request)):
+        messages.success(request, "LLM judge removed; its evaluators now give no verdict.")
+    return _back("#judge")
+
+
+@review_page
+@require_POST
+def judge_endpoint_test(request: HttpRequest) -> HttpResponse:
+    """Ask the endpoint about a made-up call, now, and say what came back."""
+    review = _settings_access(request)
+    require(review.access, "manage_members")
+    endpoint = JudgeEndpoint.objects.filter(tenant=review.tenant).first()
+    if endpoint is None:
+        raise Http404("No LLM judge is set up.")
+    endpoint.timeout_seconds = min(endpoint.timeout_seconds, TEST_TIMEOUT_SECONDS)
+    verdict = judge(endpoint, "Pass if the agent greets the caller.", SAMPLE_TRANSCRIPT)
+    if verdict.result == "error":
+        messages.error(request, f"The test failed. {verdict.summary}")
+    else:
+        messages.success(
+            request, f"The judge answered “{verdict.result}”: {verdict.summary or 'no reason given'}"
+        )
+    return _back("#judge")
 
 
 # --- failure taxonomy ----------------------------------------------------------------------------
