@@ -122,6 +122,41 @@ class JudgeEndpointForm(forms.Form):
         return self.cleaned_data.get("api_key") or None
 
 
+class ReviewRuleForm(forms.Form):
+    """Which calls of an agent (and version) the queue hands to people, and to how many."""
+
+    agent_key = forms.CharField(
+        label="Agent", max_length=100, required=False, help_text="Empty: every agent."
+    )
+    prompt_version = forms.CharField(
+        label="Prompt version", max_length=64, required=False, help_text="Empty: every version."
+    )
+    sample_percent = forms.FloatField(label="Sample (%)", min_value=0, max_value=100, initial=5)
+    every_failed = forms.BooleanField(label="Every failed call", required=False, initial=True)
+    every_escalated = forms.BooleanField(label="Every escalation", required=False, initial=True)
+    every_evaluator_failure = forms.BooleanField(label="Every automatic failure", required=False)
+    reviewers = forms.TypedChoiceField(
+        label="Reviewers per call", choices=[(1, "1"), (2, "2"), (3, "3")], coerce=int, initial=1
+    )
+    extra_review_percent = forms.FloatField(
+        label="Reviewed once more (%)",
+        min_value=0,
+        max_value=100,
+        initial=0,
+        help_text="The share of picked calls that get one more reviewer, to measure agreement.",
+    )
+    active = forms.BooleanField(label="Active", required=False, initial=True)
+
+
+class RulingForm(forms.Form):
+    """An admin's verdict on a session: an adjudication, or its gold verdict."""
+
+    verdict = forms.ChoiceField(label="Verdict", choices=Verdict.choices)
+    notes = forms.CharField(
+        label="Notes", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
 class FailureCategoryForm(forms.Form):
     name = forms.CharField(label="Key", max_length=64, help_text="Stored on evaluations; can't change later.")
     label = forms.CharField(label="Label", max_length=100, required=False)

@@ -7,9 +7,11 @@ import re
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from qa_app.calibration import calibrated, gold_due, session_settle
 from qa_app.models import (
     DEFAULT_FAILURE_CATEGORIES,
     Evaluation,
@@ -168,11 +170,10 @@ def evaluation_record(
         failure_categories=categories,
         notes=notes or "",
     )
-    VoiceSession.objects.filter(pk=session.pk).update(
-        qa_state=QaState.REVIEWED, verdict=verdict, updated_at=timezone.now()
-    )
-    session.qa_state, session.verdict = QaState.REVIEWED, verdict
-    ReviewClaim.objects.filter(session=session).delete()  # reviewed: the queue's hold is done
+    standing = session_settle(session)
+    # This reviewer's hold is done; once nobody else is needed, everyone's is.
+    holds = ReviewClaim.objects.filter(session=session)
+    (holds if not standing.remaining else holds.filter(user=actor.user)).delete()
     # The latest evaluation's categories are the session's failures (a passing re-review clears them).
     SessionFailure.objects.filter(session=session).delete()
     SessionFailure.objects.bulk_create(
@@ -200,40 +201,75 @@ def evaluation_record(
 
 
 def queue_claim_next(*, tenant, queryset: QuerySet[VoiceSession], user) -> VoiceSession | None:
-    """Hand ``user`` the next unreviewed session of ``queryset`` that nobody else holds, and hold it.
+    """Hand ``user`` the next session of ``queryset`` they should review, and hold it.
+
+    Without review rules that is the next unreviewed session nobody holds. With rules
+    (``qa_app.calibration``) it is the next session the rules picked that still needs reviewers,
+    that ``user`` hasn't reviewed, and that fewer people hold than it needs; every GOLD_EVERY-th
+    time, a gold session they haven't reviewed comes first, looking like any other.
 
     The analyst's previous hold is released first (one session at a time). Candidates are taken
-    in list order; the one-claim-per-session constraint decides a race, and the loser simply
-    moves on to the next candidate, so two analysts are never handed the same session.
+    in list order; a session needing k more reviewers has k claim slots, the unique constraints
+    decide a race, and the loser moves on to the next slot or candidate, so a session is never
+    handed to more people than it needs.
     """
     now = timezone.now()
     ReviewClaim.objects.filter(tenant=tenant, user=user).delete()
     ReviewClaim.objects.filter(tenant=tenant, expires_at__lte=now).delete()
-    held = ReviewClaim.objects.filter(session_id=OuterRef("pk"))
+    mine = Evaluation.objects.filter(session_id=OuterRef("pk"), reviewer=user)
+    if gold_due(tenant.pk, user):
+        gold = queryset.filter(gold_verdict__isnull=False).exclude(Exists(mine)).first()
+        if gold is not None:
+            # Gold sessions are for everyone: their holds take no slot.
+            ReviewClaim.objects.create(
+                tenant=tenant, session=gold, user=user, slot=None, expires_at=now + CLAIM_TTL
+            )
+            return gold
+    pending = queue_pending(tenant=tenant, queryset=queryset, user=user)
     while True:
-        candidates = list(
-            queryset.filter(qa_state=QaState.UNREVIEWED).exclude(Exists(held))[:QUEUE_CANDIDATES]
-        )
+        candidates = list(pending[:QUEUE_CANDIDATES])
         if not candidates:
             return None
         for session in candidates:
-            try:
-                with transaction.atomic():
-                    ReviewClaim.objects.create(
-                        tenant=tenant, session=session, user=user, expires_at=now + CLAIM_TTL
-                    )
-            except IntegrityError:
-                continue  # another analyst took it a moment ago
-            return session
+            for slot in range(session.slots):
+                try:
+                    with transaction.atomic():
+                        ReviewClaim.objects.create(
+                            tenant=tenant, session=session, user=user, slot=slot, expires_at=now + CLAIM_TTL
+                        )
+                except IntegrityError:
+                    continue  # another analyst took this slot a moment ago
+                return session
 
 
-def claim_holder(*, session: VoiceSession):
-    """The live claim on a session (with its user), or None."""
-    return (
-        ReviewClaim.objects.select_related("user")
-        .filter(session=session, expires_at__gt=timezone.now())
-        .first()
-    )
+def queue_pending(
+    *, tenant, queryset: QuerySet[VoiceSession], user, counting_held: bool = False
+) -> QuerySet[VoiceSession]:
+    """The sessions of ``queryset`` the queue could hand ``user`` now (gold aside), each annotated
+    with its claim ``slots``: what the rules still need that others don't already hold.
+    ``counting_held``: also those others hold now (what is left for the queue at all)."""
+    held = ReviewClaim.objects.filter(session_id=OuterRef("pk"), slot__isnull=False).exclude(user=user)
+    if calibrated(tenant.pk):
+        mine = Evaluation.objects.filter(session_id=OuterRef("pk"), reviewer=user)
+        pending = queryset.filter(review_demand__remaining__gt=0).exclude(Exists(mine))
+        if counting_held:
+            return pending
+        holders = held.order_by().values("session_id").annotate(n=Count("pk")).values("n")
+        return pending.annotate(
+            slots=F("review_demand__remaining"), holders=Coalesce(Subquery(holders), 0)
+        ).filter(holders__lt=F("slots"))
+    pending = queryset.filter(qa_state=QaState.UNREVIEWED)
+    if counting_held:
+        return pending
+    return pending.exclude(Exists(held)).annotate(slots=Value(1))
+
+
+def claim_holder(*, session: VoiceSession, other_than=None):
+    """A live claim on a session (with its user) by someone other than ``other_than``, or None."""
+    claims = ReviewClaim.objects.select_related("user").filter(session=session, expires_at__gt=timezone.now())
+    if other_than is not None:
+        claims = claims.exclude(user=other_than)
+    return claims.order_by("claimed_at").first()
 
 
 CATEGORY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")

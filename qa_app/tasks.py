@@ -9,10 +9,14 @@ from celery import shared_task
     bind=True, name="qa_app.sessions_evaluate", max_retries=3, default_retry_delay=15, acks_late=True
 )
 def sessions_evaluate_job(self, tenant_id: int, session_ids: list[str]) -> int:
+    from qa_app.calibration import demands_create
     from qa_app.evaluators import sessions_evaluate
 
     try:
-        return sessions_evaluate(tenant_id=tenant_id, session_ids=session_ids)
+        judged = sessions_evaluate(tenant_id=tenant_id, session_ids=session_ids)
+        # Then the review rules pick calls for people (a rule may pick every automatic failure).
+        demands_create(tenant_id, session_ids)
+        return judged
     except Exception as error:  # a database hiccup: judged again shortly (results are replaced)
         raise self.retry(exc=error) from error
 

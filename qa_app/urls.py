@@ -6,6 +6,7 @@ from qa_app.pages import (
     agent_governance,
     agents,
     audit,
+    calibration,
     calls,
     dashboard,
     evaluators,
@@ -59,6 +60,13 @@ urlpatterns = [
     path("settings/keys/", settings.api_key_add, name="api-key-add"),
     path("settings/keys/<int:key_id>/revoke/", settings.api_key_delete, name="api-key-revoke"),
     path("settings/policy/", settings.policy_update, name="policy"),
+    path("calibration/", calibration.calibration, name="calibration"),
+    path("calibration/rules/", calibration.review_rule_update, name="review-rule-save"),
+    path(
+        "calibration/rules/<int:rule_id>/remove/", calibration.review_rule_delete, name="review-rule-remove"
+    ),
+    path("sessions/<uuid:session_id>/adjudicate/", calibration.adjudication_create, name="adjudicate"),
+    path("sessions/<uuid:session_id>/gold/", calibration.gold_update, name="gold-save"),
     path("settings/judge/", settings.judge_endpoint_update, name="judge-save"),
     path("settings/judge/remove/", settings.judge_endpoint_delete, name="judge-remove"),
     path("settings/judge/test/", settings.judge_endpoint_test, name="judge-test"),

@@ -65,7 +65,7 @@ PAGE_LISTS = [
     ("/review/", 8),
     ("/review/calls/", 7),
     ("/review/audit/", 6),
-    ("/review/settings/", 9),
+    ("/review/settings/", 10),  # + the LLM judge endpoint
 ]
 DJANGO_ADMIN_LISTS = [
     ("/admin/sessions_app/voicesession/", 9),

@@ -6,6 +6,7 @@ history is evidence, so nothing here updates or deletes them.
 One module per subject; the names below are the package's interface.
 """
 
+from qa_app.models.calibration import Adjudication, DemandReason, GoldVerdict, ReviewDemand, ReviewRule
 from qa_app.models.contracts import AgentContract, ContractFinding, FindingKind
 from qa_app.models.evaluators import (
     AutomaticEvaluation,
@@ -36,6 +37,7 @@ from qa_app.models.taxonomy import (
 __all__ = [
     "DEFAULT_FAILURE_CATEGORIES",
     "SEVERITY_ORDER",
+    "Adjudication",
     "AgentContract",
     "AttestationStatus",
     "AutomaticEvaluation",
@@ -43,6 +45,7 @@ __all__ = [
     "ContractFinding",
     "DayRollup",
     "Decision",
+    "DemandReason",
     "Evaluation",
     "Evaluator",
     "EvaluatorKind",
@@ -50,12 +53,15 @@ __all__ = [
     "FailureCategory",
     "FailureDayStats",
     "FindingKind",
+    "GoldVerdict",
     "InvitationState",
     "JudgeEndpoint",
     "ReadinessAttestation",
     "ReadinessConfig",
     "ReadinessSignoff",
     "ReviewClaim",
+    "ReviewDemand",
+    "ReviewRule",
     "SessionDayStats",
     "SessionFailure",
     "SessionTag",

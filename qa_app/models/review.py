@@ -87,17 +87,26 @@ class Evaluation(AppendOnlyModel):
 class ReviewClaim(models.Model):
     """An analyst's hold on a session handed out by the review queue, so no one else is handed it.
 
-    One claim per session (the unique constraint settles races between analysts); a claim lapses
-    at ``expires_at`` so an abandoned tab doesn't hide a session for good.
+    A session that needs k more reviewers has k slots; each claim takes one (the unique
+    constraints settle races between analysts, and one analyst holds a session once). A claim
+    lapses at ``expires_at`` so an abandoned tab doesn't hide a session for good.
     """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    session = models.OneToOneField(VoiceSession, on_delete=models.CASCADE, related_name="review_claim")
+    session = models.ForeignKey(
+        VoiceSession, on_delete=models.CASCADE, related_name="review_claims", db_index=False
+    )
+    # None: a gold session's hold, which takes no slot (every reviewer is to review it).
+    slot = models.PositiveSmallIntegerField(null=True, default=0)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     claimed_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "slot"], name="claim_slot_once"),
+            models.UniqueConstraint(fields=["session", "user"], name="claim_once_per_user"),
+        ]
         indexes = [
             models.Index(fields=["tenant", "user"], name="claim_tenant_user"),
             models.Index(fields=["tenant", "expires_at"], name="claim_tenant_expiry"),

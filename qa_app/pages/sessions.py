@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from qa_app.calibration import is_blind
 from qa_app.documents import session_documents
 from qa_app.export import CONTENT_TYPES as EXPORT_CONTENT_TYPES
 from qa_app.export import FORMATS as EXPORT_FORMATS
@@ -35,12 +36,14 @@ from qa_app.pages.base import (
     review_access,
     review_page,
 )
+from qa_app.pages.calibration import session_calibration
 from qa_app.pages.timeline import pretty_json, session_timeline
 from qa_app.selectors import failure_categories_for
 from qa_app.services import (
     claim_holder,
     evaluation_record,
     queue_claim_next,
+    queue_pending,
     session_tag_add,
     session_tag_remove,
 )
@@ -264,7 +267,7 @@ def render_session(
     query = params.urlencode()
     newer, older = _neighbours(review, params, document)
     in_queue = request.GET.get("queue") == "1" or request.POST.get("then") == "next"
-    holder = claim_holder(session=session)
+    holder = claim_holder(session=session, other_than=request.user)
     call_log_id = (
         CallLog.objects.filter(tenant=review.tenant, call_sid=document["call_sid"])
         .values_list("pk", flat=True)
@@ -279,6 +282,11 @@ def render_session(
     by_call: dict[int, list] = {}
     for finding in findings:
         by_call.setdefault(finding.call_seq, []).append(finding)
+    # Blind first: until this reviewer has submitted, no automatic result and no other review.
+    blind = is_blind(access, request.user, session)
+    hidden_reviews = len(document["evaluations"]) if blind else 0
+    if blind:
+        document["automatic_evaluations"], document["evaluations"] = [], []
     timeline = session_timeline(document)
     recording = document["recording"]
     peaks, heard = [], {}
@@ -316,7 +324,7 @@ def render_session(
         "older_url": _detail_url(older, query, **({"queue": 1} if in_queue else {})) if older else None,
         "in_queue": in_queue,
         "queue_url": f"{reverse('review:queue')}?{query}" if query else reverse("review:queue"),
-        "holder": holder if holder and holder.user_id != request.user.pk else None,
+        "holder": holder,
         "call_log_id": call_log_id,
         "evaluation_form": evaluation_form or EvaluationForm(taxonomy=taxonomy),
         "tag_form": tag_form or TagForm(),
@@ -324,6 +332,9 @@ def render_session(
         "tag_names": tag_names(review.access),
         "purged": session.purged_at is not None,
         "automatic": _newest_versions(document["automatic_evaluations"]),
+        "blind": blind,
+        "hidden_reviews": hidden_reviews,
+        "calibration": session_calibration(session) if access.has("manage_members") else None,
         "recording": recording,
         "recording_peaks": peaks,
         "recording_lanes": _lanes(recording),
@@ -466,7 +477,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
     if session is not None:
         return redirect(_detail_url(session.pk, params.urlencode(), queue=1))
-    unreviewed = queryset.filter(qa_state=QaState.UNREVIEWED).count()
+    unreviewed = queue_pending(
+        tenant=review.tenant, queryset=queryset, user=request.user, counting_held=True
+    ).count()
     context = {
         "review": review,
         "nav": "queue",

@@ -64,3 +64,11 @@ def json_compact(value) -> str:
     import json
 
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), sort_keys=True)
+
+
+@register.filter
+def percent_points(value) -> str:
+    """0.0962 -> "9.6 pts": a rate's margin, in percentage points."""
+    if value is None:
+        return "—"
+    return f"{value * 100:.1f} pts"
