@@ -1,15 +1,17 @@
-"""Load the demo: a tenant with realistic sessions, three users (one per role) and an API key."""
+"""Load the demo: a tenant with realistic sessions, four users (one per role, two analysts) and an API key."""
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from qa_app.calibration import adjudicate, demands_create, gold_set, review_rule_save
 from qa_app.contracts import contract_save
 from qa_app.demo import audio as demo_audio
 from qa_app.demo.sessions import generate_demo_sessions
 from qa_app.evaluators import evaluator_save, sessions_evaluate
 from qa_app.ingest import session_upsert
+from qa_app.models import Evaluation, ReviewRule
 from qa_app.payloads import VoiceSessionSerializer
 from qa_app.readiness import attestation_record
 from qa_app.services import evaluation_record
@@ -30,6 +32,8 @@ DEMO_USERS = {
     "analyst": (ANALYST, "analyst-demo-pass"),
     "admin": (ADMIN, "admin-demo-pass"),
     "viewer": (VIEWER, "viewer-demo-pass"),
+    # A second reviewer, so the calibration page has agreement to measure.
+    "analyst2": (ANALYST, "analyst2-demo-pass"),
 }
 REFUND_SCHEMA = {
     "type": "object",
@@ -105,6 +109,7 @@ class Command(BaseCommand):
         else:
             self._contracts(tenant, users["admin"])
             self._sessions(tenant, users, count=sessions, seed=seed)
+            self._calibration(tenant, users)
         raw_key = self._fresh_key(tenant)
         self.stderr.write(
             "\nDemo ready.\n"
@@ -165,6 +170,42 @@ class Command(BaseCommand):
             tenant_id=tenant.pk, session_ids=list(tenant.sessions.values_list("pk", flat=True))
         )
         self.stderr.write(f"  {judged} automatic evaluations")
+
+    @transaction.atomic
+    def _calibration(self, tenant, users) -> None:
+        """A queue rule, a second reviewer on some of the first one's calls (who mostly agrees),
+        a few rulings on the disagreements, and gold sessions."""
+        if ReviewRule.objects.filter(tenant=tenant).exists():
+            return
+        review_rule_save(
+            tenant=tenant, sample_percent=10, extra_review_percent=20, actor=Actor(user=users["admin"])
+        )
+        ids = list(tenant.sessions.order_by("started_at").values_list("pk", flat=True))
+        picked = demands_create(tenant.pk, ids)
+        reviewed = list(
+            Evaluation.objects.filter(tenant=tenant, reviewer=users["analyst"])
+            .order_by("created_at")
+            .select_related("session")
+        )
+        second, disputed = Actor(user=users["analyst2"]), []
+        flip = {"pass": "fail", "fail": "needs_work", "needs_work": "pass"}
+        for n, evaluation in enumerate(reviewed[:40]):
+            verdict = flip[evaluation.verdict] if n % 6 == 5 else evaluation.verdict
+            evaluation_record(
+                session=evaluation.session, actor=second, verdict=verdict, notes="Second review."
+            )
+            if verdict != evaluation.verdict:
+                disputed.append((evaluation.session, verdict))
+        for session, verdict in disputed[::2]:  # half are settled; the rest wait in the queue
+            adjudicate(
+                session=session, verdict=verdict, notes="Listened again.", actor=Actor(user=users["admin"])
+            )
+        for evaluation in reviewed[40:46]:
+            gold_set(session=evaluation.session, verdict=evaluation.verdict, actor=Actor(user=users["admin"]))
+        self.stderr.write(
+            f"  calibration: {picked} calls picked for review, {len(reviewed[:40])} reviewed twice, "
+            f"{len(disputed)} disagreements ({len(disputed[::2])} ruled), {len(reviewed[40:46])} gold"
+        )
 
     def _recording(self, session) -> int:
         """Attach the session's demo audio and process it now (the demo is ready before any worker
