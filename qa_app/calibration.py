@@ -437,7 +437,7 @@ def reviewer_agreement(tenant: Tenant) -> list[PairAgreement]:
     by_session, names = _ratings(tenant)
     pairs: dict = defaultdict(list)
     for ratings in by_session.values():
-        for a, b in itertools.combinations(sorted(ratings, key=str), 2):
+        for a, b in itertools.combinations(sorted(ratings, key=lambda key: (names[key], str(key))), 2):
             pairs[(a, b)].append((ratings[a], ratings[b]))
     found = [
         PairAgreement(names[a], names[b], cohen_kappa(labels, VERDICTS)) for (a, b), labels in pairs.items()

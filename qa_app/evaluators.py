@@ -433,10 +433,12 @@ def evaluator_save(
     config: Mapping | None = None,
     prompt_versions: Iterable[str] = (),
     active: bool = True,
+    readiness_max_fail_rate: float | None = None,
     actor: Actor = SYSTEM,
 ) -> Saved:
     """Create an evaluator or change it. A change of kind, settings or covered versions makes a new
-    version (results keep theirs); saving the same rule again changes nothing. Audited."""
+    version (results keep theirs); saving the same rule again changes nothing. Audited.
+    ``readiness_max_fail_rate`` (0 to 1) makes it a launch gate; it is no part of the version."""
     name = (name or "").strip().lower()
     if not NAME.match(name):
         raise ServiceError("name is 1-64 lowercase letters, digits, '-' or '_'.", param="name")
@@ -446,13 +448,21 @@ def evaluator_save(
     cleaned = config_clean(kind, config)
     if kind == EvaluatorKind.LLM_JUDGE and not JudgeEndpoint.objects.filter(tenant=tenant).exists():
         raise ServiceError("Set up the LLM judge endpoint in Settings first.", param="kind")
+    gate = readiness_max_fail_rate
+    if gate is not None and (
+        isinstance(gate, bool) or not isinstance(gate, int | float) or not 0 <= gate <= 1
+    ):
+        raise ServiceError("readiness_max_fail_rate is a share from 0 to 1.", param="readiness_max_fail_rate")
+    gate = None if gate is None else float(gate)
     versions = sorted({v.strip() for v in prompt_versions if v and v.strip()})
     if any(len(v) > 64 for v in versions):
         raise ServiceError("A prompt version is at most 64 characters.", param="prompt_versions")
     evaluator = Evaluator.objects.select_for_update().filter(tenant=tenant, name=name).first()
     created = evaluator is None
     if created:
-        evaluator = Evaluator.objects.create(tenant=tenant, name=name, agent_key=agent_key, active=active)
+        evaluator = Evaluator.objects.create(
+            tenant=tenant, name=name, agent_key=agent_key, active=active, readiness_max_fail_rate=gate
+        )
         current = None
     else:
         current = evaluator.versions.filter(version=evaluator.current_version).first()
@@ -464,9 +474,23 @@ def evaluator_save(
         and evaluator.agent_key == agent_key
     )
     if same:
-        if evaluator.active != active:
-            evaluator.active = active
-            evaluator.save(update_fields=["active", "updated_at"])
+        if (evaluator.active, evaluator.readiness_max_fail_rate) != (active, gate):
+            audit_record(
+                actor=actor,
+                tenant=tenant,
+                action=AuditAction.EVALUATOR_CHANGED,
+                target_type="evaluator",
+                target_id=name,
+                details={
+                    "before": {
+                        "active": evaluator.active,
+                        "readiness_max_fail_rate": evaluator.readiness_max_fail_rate,
+                    },
+                    "after": {"active": active, "readiness_max_fail_rate": gate},
+                },
+            )
+            evaluator.active, evaluator.readiness_max_fail_rate = active, gate
+            evaluator.save(update_fields=["active", "readiness_max_fail_rate", "updated_at"])
         return Saved(evaluator, current, created=False, changed=False)
     number = 1 if current is None else evaluator.current_version + 1
     version = EvaluatorVersion.objects.create(
@@ -479,7 +503,10 @@ def evaluator_save(
         created_by=actor.user,
     )
     evaluator.agent_key, evaluator.current_version, evaluator.active = agent_key, number, active
-    evaluator.save(update_fields=["agent_key", "current_version", "active", "updated_at"])
+    evaluator.readiness_max_fail_rate = gate
+    evaluator.save(
+        update_fields=["agent_key", "current_version", "active", "readiness_max_fail_rate", "updated_at"]
+    )
     audit_record(
         actor=actor,
         tenant=tenant,
@@ -492,6 +519,7 @@ def evaluator_save(
             "config": cleaned,
             "agent_key": agent_key,
             "prompt_versions": versions,
+            "readiness_max_fail_rate": gate,
         },
     )
     return Saved(evaluator, version, created=created, changed=True)

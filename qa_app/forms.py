@@ -315,7 +315,18 @@ class EvaluatorForm(forms.Form):
         label="Prompt versions", required=False, widget=forms.CheckboxSelectMultiple,
         help_text="None ticked: every version.",
     )  # fmt: skip
+    readiness_max_fail_percent = forms.FloatField(
+        label="Launch gate: at most this many calls fail (%)",
+        required=False,
+        min_value=0,
+        max_value=100,
+        help_text="Empty: not a gate. Set: a prompt version is ready only at or under this fail rate.",
+    )
     active = forms.BooleanField(label="Active", required=False, initial=True)
+
+    def readiness_max_fail_rate(self) -> float | None:
+        percent = self.cleaned_data.get("readiness_max_fail_percent")
+        return None if percent is None else percent / 100
 
     def __init__(self, *args, versions: list[str] = (), **kwargs):
         super().__init__(*args, **kwargs)

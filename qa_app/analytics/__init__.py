@@ -41,6 +41,7 @@ from qa_app.analytics.dashboard import (
     recent_values,
     side,
 )
+from qa_app.analytics.evaluators import EvaluatorResults, evaluator_results
 from qa_app.analytics.failures import (
     EXAMPLES,
     BoundaryFindings,
@@ -64,6 +65,7 @@ __all__ = [
     "BoundaryFindings",
     "CategoryCount",
     "Dashboard",
+    "EvaluatorResults",
     "Example",
     "FailureTrend",
     "Live",
@@ -78,6 +80,7 @@ __all__ = [
     "compare",
     "dashboard",
     "empty_side",
+    "evaluator_results",
     "failure_categories",
     "failure_trend",
     "measured_latency",

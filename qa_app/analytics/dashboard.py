@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.db.models import Max, QuerySet
 
 from qa_app import rollups
+from qa_app.analytics.evaluators import EvaluatorResults, evaluator_results
 from qa_app.analytics.failures import (
     BoundaryFindings,
     CategoryCount,
@@ -45,6 +46,7 @@ class Dashboard:
     recurring_tools: list[Recurring]
     findings: list[BoundaryFindings]
     latency: list[MeasuredLatency]
+    evaluators: list[EvaluatorResults]
 
 
 def dashboard(
@@ -55,11 +57,12 @@ def dashboard(
     end: dt.datetime | None = None,
     rollup: rollups.Scope | None = None,
 ) -> Dashboard:
-    """Every dashboard figure in 9 queries on PostgreSQL (10 elsewhere), whatever the data size.
+    """Every dashboard figure in 10 queries on PostgreSQL (11 elsewhere), whatever the data size.
 
     overview 1, failure categories 1 (shared with recurring failures), weekly trend 1, tools 1
     (2 without ``percentile_cont``), recurring failures 2 (category examples; tool counts with
-    their examples), tool-boundary findings 2, latency measured in the recordings 1.
+    their examples), tool-boundary findings 2, latency measured in the recordings 1, automatic
+    evaluators 1.
 
     ``rollup``, the scope equal to ``sessions`` (``rollups.scope_for``), reads the overview,
     categories, trend and tools from the daily rollups instead, after recomputing stale days:
@@ -84,6 +87,7 @@ def dashboard(
         recurring_tools=by_tool,
         findings=boundary_findings(sessions),
         latency=measured_latency(sessions),
+        evaluators=evaluator_results(sessions),
     )
 
 
@@ -95,17 +99,18 @@ class Side:
     overview: Overview
     categories: dict[str, CategoryCount]
     tools: dict[str, ToolStats]
+    evaluators: dict[str, EvaluatorResults]
 
 
 def empty_side() -> Side:
     """A side with no sessions (the missing half when an agent has one version only). No query."""
-    return Side(overview=overview(VoiceSession.objects.none()), categories={}, tools={})
+    return Side(overview=overview(VoiceSession.objects.none()), categories={}, tools={}, evaluators={})
 
 
 def side(
     sessions: QuerySet[VoiceSession], *, taxonomy: Iterable | None = None, rollup: rollups.Scope | None = None
 ) -> Side:
-    """One side of a comparison (no latency percentiles): 3 queries, from the daily rollups when
+    """One side of a comparison (no latency percentiles): 4 queries, from the daily rollups when
     ``rollup`` is the scope equal to ``sessions`` (then one more, and 11 when a day was stale)."""
     if rollup is not None:
         rollup.refresh()
@@ -116,6 +121,7 @@ def side(
         overview=summary,
         categories={item.name: item for item in categories},
         tools={item.name: item for item in tool_stats(source, percentiles=False)},
+        evaluators={item.name: item for item in evaluator_results(sessions)},
     )
 
 
@@ -148,7 +154,8 @@ def compare(a: Side, b: Side, *, taxonomy: Iterable | None = None) -> list[Row]:
     Rates are per session, so every numerator and denominator is a set of sessions the list can
     show: pass rate (passed / reviewed), review coverage (reviewed / sessions), escalation rate
     (escalated / sessions), each failure category (sessions naming it / reviewed), and each tool's
-    failure rate (sessions with a failed call of it / sessions that called it).
+    failure rate (sessions with a failed call of it / sessions that called it), and each automatic
+    evaluator's fail rate (sessions it failed / sessions it judged, its current version).
     """
     reviewed = {"qa_state": QaState.REVIEWED}
     rows = [
@@ -211,6 +218,19 @@ def compare(a: Side, b: Side, *, taxonomy: Iterable | None = None) -> list[Row]:
                 b.tools[name].session_failure_rate if name in b.tools else wilson(0, 0),
                 {"tool": name, "tool_status": FunctionCallStatus.FAILED},
                 {"tool": name},
+                False,
+            )
+        )
+    for name in sorted(set(a.evaluators) | set(b.evaluators)):
+        rows.append(
+            Row(
+                name,
+                name,
+                "evaluator",
+                a.evaluators[name].fail_rate if name in a.evaluators else wilson(0, 0),
+                b.evaluators[name].fail_rate if name in b.evaluators else wilson(0, 0),
+                {"evaluator": name, "evaluator_result": "fail"},
+                {"evaluator": name},
                 False,
             )
         )

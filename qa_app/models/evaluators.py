@@ -32,6 +32,9 @@ class Evaluator(models.Model):
     # The version in force; its row holds the rule itself.
     current_version = models.PositiveIntegerField(default=1)
     active = models.BooleanField(default=True)
+    # A launch gate when set: a prompt version is ready only if at most this share of its judged
+    # calls fail (qa_app.readiness). Not part of the rule, so changing it makes no new version.
+    readiness_max_fail_rate = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

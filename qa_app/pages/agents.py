@@ -28,6 +28,7 @@ GROUP_TITLES = {
     "summary": "Outcomes",
     "category": "Failure categories (share of reviewed sessions)",
     "tool": "Tool failures (sessions with a failed call, of sessions calling the tool)",
+    "evaluator": "Automatic evaluators (sessions failed, of sessions judged by the current version)",
 }
 
 

@@ -268,6 +268,23 @@ def _latency(figures: analytics.Dashboard, scope: QueryDict) -> list[dict]:
     return rows
 
 
+def _evaluators(figures: analytics.Dashboard, scope: QueryDict) -> list[dict]:
+    rows = []
+    for item in figures.evaluators:
+        judged = {"agent_key": item.agent_key, "evaluator": item.name}
+        rows.append(
+            {
+                "item": item,
+                "fail_rate": percent(item.fail_rate.value),
+                "interval": interval(item.fail_rate),
+                "judged_url": list_url(scope, **judged),
+                "failed_url": list_url(scope, **judged, evaluator_result="fail"),
+                "errors_url": list_url(scope, **judged, evaluator_result="error"),
+            }
+        )
+    return rows
+
+
 def _recurring(items: list[analytics.Recurring], scope: QueryDict, key: str) -> list[dict]:
     rows = []
     for item in items:
@@ -376,6 +393,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "spark_height": SPARK_HEIGHT,
         "tools": _tools(figures, scope),
         "measured_latency": _latency(figures, scope),
+        "evaluators": _evaluators(figures, scope),
         "recurring": bool(figures.recurring_categories or figures.recurring_tools),
         "recurring_groups": [
             {

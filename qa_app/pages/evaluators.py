@@ -84,6 +84,9 @@ def render_evaluators(request, review, agent_key, versions, *, form=None, status
                 "config": current.config,
                 "prompt_versions": current.prompt_versions,
                 "active": found.active,
+                "readiness_max_fail_percent": None
+                if found.readiness_max_fail_rate is None
+                else round(found.readiness_max_fail_rate * 100, 2),
             }
         form = EvaluatorForm(initial=initial, versions=versions)
     context = {
@@ -132,6 +135,7 @@ def evaluator_update(request: HttpRequest, agent_key: str) -> HttpResponse:
                     config=data["config"],
                     prompt_versions=data["prompt_versions"],
                     active=data["active"],
+                    readiness_max_fail_rate=form.readiness_max_fail_rate(),
                     actor=actor_for(request),
                 )
             except ServiceError as error:

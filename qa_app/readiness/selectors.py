@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 
 from qa_app.models import (
     AttestationStatus,
+    AutomaticEvaluation,
+    AutomaticResult,
     ContractFinding,
     Decision,
     Evaluation,
+    Evaluator,
     ReadinessAttestation,
     ReadinessConfig,
     ReadinessSignoff,
@@ -216,6 +219,63 @@ def _computed_gates(
                 examples=list(dict.fromkeys(examples))[:EXAMPLES],
             )
         )
+    gates += _evaluator_gates(tenant, agent_key, prompt_version, scope)
+    return gates
+
+
+def _evaluator_gates(tenant: Tenant, agent_key: str, prompt_version: str, scope: dict) -> list[Gate]:
+    """A gate per active evaluator an admin made one (``readiness_max_fail_rate``) that covers
+    this version: the version's calls its current version failed, of those it judged. Two queries."""
+    evaluators = [
+        evaluator
+        for evaluator in Evaluator.objects.filter(
+            tenant=tenant, agent_key=agent_key, active=True, readiness_max_fail_rate__isnull=False
+        ).prefetch_related("versions")
+        if any(
+            v.version == evaluator.current_version
+            and (not v.prompt_versions or prompt_version in v.prompt_versions)
+            for v in evaluator.versions.all()
+        )
+    ]
+    if not evaluators:
+        return []
+    counts = {
+        row["evaluator_id"]: row
+        for row in AutomaticEvaluation.objects.filter(
+            tenant=tenant,
+            evaluator__in=evaluators,
+            evaluator_version__version=F("evaluator__current_version"),
+            session__agent_key=agent_key,
+            session__prompt_version=prompt_version,
+        )
+        .values("evaluator_id")
+        .annotate(judged=Count("pk"), failed=Count("pk", filter=Q(result=AutomaticResult.FAIL)))
+        .order_by()
+    }
+    gates = []
+    for evaluator in evaluators:
+        row = counts.get(evaluator.pk, {"judged": 0, "failed": 0})
+        judged, failed, limit = row["judged"], row["failed"], evaluator.readiness_max_fail_rate
+        rate = failed / judged if judged else None
+        gates.append(
+            Gate(
+                key=f"evaluator:{evaluator.name}",
+                title=f"{evaluator.name} fails at most {_percent(limit)} of calls",
+                kind="computed",
+                passed=rate is not None and rate <= limit,
+                summary=(
+                    f"{failed} of {judged} judged calls failed ({_percent(rate)})."
+                    if judged
+                    else "No call of this version judged yet."
+                ),
+                evidence={"judged": judged, "failed": failed, "rate": rate, "threshold": limit,
+                          "version": evaluator.current_version},
+                links=[
+                    ("Failed", _list_url(evaluator=evaluator.name, evaluator_result="fail", **scope)),
+                    ("Judged", _list_url(evaluator=evaluator.name, **scope)),
+                ],
+            )
+        )  # fmt: skip
     return gates
 
 

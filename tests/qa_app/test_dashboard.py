@@ -297,8 +297,8 @@ def test_query_count_is_constant(tenant, data, make_session, reviewer):
         evaluation_record(
             session=session, actor=reviewer, verdict="needs_work", failure_categories=["asr_error", "other"]
         )
-    # The last of them reads the latency the recordings measured.
-    assert count() == small == (9 if connection.vendor == "postgresql" else 10)
+    # The last two read the latency the recordings measured and the automatic evaluators' results.
+    assert count() == small == (10 if connection.vendor == "postgresql" else 11)
 
 
 # --- the page -----------------------------------------------------------------------------------

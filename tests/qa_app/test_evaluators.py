@@ -357,3 +357,72 @@ def test_admins_define_evaluators_on_the_agent_page(
     viewer = browser_for(tenant, "viewer")
     assert viewer.get(url).status_code == 200 and "Add an evaluator" not in viewer.get(url).content.decode()
     assert viewer.post(url + "save/", {"name": "x", "kind": "interruptions"}).status_code == 403
+
+
+@pytest.fixture
+def promises(tenant, make_session):
+    """A forbidden-phrase evaluator, and v11 calls (1 of 4 says it) beside v12 calls (3 of 4)."""
+    evaluator_save(tenant=tenant, name="promise", agent_key="billing-agent", kind="forbidden_phrase",
+                   config={"phrase": "I promise"})  # fmt: skip
+    said = [{"seq": 0, "role": "agent", "text": "I promise, a refund."}]
+    clean = [{"seq": 0, "role": "agent", "text": "Let me look."}]
+    sessions = []
+    for version, saying in (("v11", 1), ("v12", 3)):
+        for n in range(4):
+            model = {**session_payload()["model"], "prompt_version": version}
+            sessions.append(make_session(tenant, model=model, transcript=said if n < saying else clean))
+    sessions_evaluate(tenant_id=tenant.pk, session_ids=[s.pk for s in sessions])
+    return sessions
+
+
+def test_the_dashboard_and_the_comparison_count_the_results(browser_for, tenant, promises):
+    from qa_app.analytics import evaluator_results
+    from sessions_app.models import VoiceSession
+
+    (row,) = evaluator_results(VoiceSession.objects.all())
+    assert (row.name, row.judged, row.failed, row.passed) == ("promise", 8, 4, 4)
+    client = browser_for(tenant, "viewer")
+    page = client.get("/review/dashboard/", {"started_after": "2026-10-01"}).content.decode()
+    card = page.split('data-testid="automatic-evaluators"')[1].split("</section>")[0]
+    assert 'data-evaluator="promise"' in card and 'data-count="8"' in card and 'data-count="4"' in card
+    assert "evaluator=promise" in card and "evaluator_result=fail" in card
+    compare = client.get("/review/agents/billing-agent/", {"a": "v11", "b": "v12"}).content.decode()
+    row_html = compare.split('data-row="evaluator:promise"')[1].split("</tr>")[0]
+    assert "25.0%" in row_html and "75.0%" in row_html  # 1 of 4 against 3 of 4
+
+
+def test_an_evaluator_can_be_a_launch_gate(tenant, promises):
+    from qa_app.readiness import readiness_for
+
+    def gate(version):
+        found = readiness_for(tenant=tenant, agent_key="billing-agent", prompt_version=version)
+        return next((g for g in found.gates if g.key == "evaluator:promise"), None)
+
+    assert gate("v11") is None  # not a gate yet
+    saved = evaluator_save(tenant=tenant, name="promise", agent_key="billing-agent", kind="forbidden_phrase",
+                           config={"phrase": "I promise"}, readiness_max_fail_rate=0.3)  # fmt: skip
+    assert not saved.changed and saved.evaluator.readiness_max_fail_rate == 0.3  # no new version
+    assert AuditEvent.objects.filter(action="evaluator.changed").count() == 2
+    v11, v12 = gate("v11"), gate("v12")
+    assert v11.passed and v11.evidence["failed"] == 1 and v11.evidence["judged"] == 4
+    assert not v12.passed and "3 of 4 judged calls failed (75.0%)" in v12.summary
+    assert gate("v13").passed is False and gate("v13").summary == "No call of this version judged yet."
+    with pytest.raises(ServiceError) as refused:
+        evaluator_save(tenant=tenant, name="promise", agent_key="billing-agent", kind="forbidden_phrase",
+                       config={"phrase": "I promise"}, readiness_max_fail_rate=1.5)  # fmt: skip
+    assert refused.value.param == "readiness_max_fail_rate"
+
+
+def test_the_gate_is_set_on_the_evaluators_page(browser_for, tenant, promises):
+    admin = browser_for(tenant, "admin")
+    response = admin.post(
+        "/review/agents/billing-agent/evaluators/save/",
+        {"name": "promise", "kind": "forbidden_phrase", "config": '{"phrase": "I promise"}',
+         "readiness_max_fail_percent": "10", "active": "on"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    from qa_app.models import Evaluator
+
+    assert Evaluator.objects.get(name="promise").readiness_max_fail_rate == pytest.approx(0.1)
+    page = admin.get("/review/agents/billing-agent/evaluators/").content.decode()
+    assert "gate ≤ 10 %" in page

@@ -18,13 +18,15 @@ pytestmark = pytest.mark.django_db
 
 def test_a_write_gets_its_findings_tags_and_changed_day(tenant):
     contract_save(tenant=tenant, agent_key="billing-agent", allowed_tools=["nothing_allowed"], actor=SYSTEM)
-    result = session_upsert(tenant=tenant, data=session_payload(tags=["refund"]))
+    payload = session_payload(tags=["refund"])
+    result = session_upsert(tenant=tenant, data=payload)
     assert result.created
     assert ContractFinding.objects.filter(session=result.session).count() == 1  # its one tool call
     assert list(SessionTag.objects.filter(session=result.session).values_list("tag__name", flat=True)) == [
         "refund"
     ]
-    assert ChangedDay.objects.filter(tenant=tenant, day=dt.date(2026, 11, 1)).exists()
+    # The factory's calls start a minute apart, so its day is the payload's own.
+    assert ChangedDay.objects.filter(tenant=tenant, day=payload["started_at"].date()).exists()
 
 
 def test_the_record_alone_marks_its_day_but_derives_nothing(tenant):
