@@ -20,10 +20,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from qa_app.db import facts
 from qa_app.models import (
     AutomaticEvaluation,
     AutomaticResult,
-    ContractFinding,
     Evaluator,
     EvaluatorKind,
     EvaluatorVersion,
@@ -31,19 +31,12 @@ from qa_app.models import (
 )
 from sessions_app.actors import SYSTEM, Actor
 from sessions_app.audit import AuditAction, audit_record
-from sessions_app.db import writes
+from sessions_app.db import reads, writes
 from sessions_app.errors import ServiceError
-from sessions_app.models import (
-    FunctionCall,
-    RecordingTurnTiming,
-    SessionStatus,
-    Tenant,
-    TranscriptTurn,
-    VoiceSession,
-)
+from sessions_app.models import Tenant
 
 # Sessions are judged once they are over.
-FINISHED = (SessionStatus.COMPLETED, SessionStatus.FAILED)
+FINISHED = facts.FINISHED
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 DEFAULT_PERSON_PHRASES = [
     "speak to a person",
@@ -546,57 +539,38 @@ def _applies(version: EvaluatorVersion, facts: CallFacts) -> bool:
 
 
 def call_facts(tenant_id: int, session_ids: list) -> list[CallFacts]:
-    """The facts of these finished sessions: five queries however many."""
+    """The facts of these finished sessions: five statements however many, sent together
+    (``qa_app.db.facts``). ``session_id`` is the id as the database gives it back."""
+    if not session_ids:
+        return []
+    connection = reads.children_connection()
+    _, clause, params = reads.ids_clause(connection, tenant_id, session_ids)
+    statements = [(sql.format(ids=clause), params) for sql in facts.facts_statements(connection.vendor)]
+    session_rows, turn_rows, call_rows, finding_rows, timing_rows = reads.fetch_all(connection, statements)
     sessions = {
         pk: CallFacts(
             session_id=pk,
             agent_key=agent_key,
             prompt_version=prompt_version,
             status=status,
-            escalated=escalated,
+            escalated=bool(escalated),
             escalation_at_ms=escalation_at_ms,
-            duration_ms=(
-                max(0, int((ended_at - started_at).total_seconds() * 1000)) if ended_at is not None else None
-            ),
+            duration_ms=None if duration is None else max(0, int(duration)),
         )
-        for pk, agent_key, prompt_version, status, escalated, escalation_at_ms, started_at, ended_at in (
-            VoiceSession.objects.filter(
-                tenant_id=tenant_id, pk__in=session_ids, status__in=FINISHED
-            ).values_list(
-                "pk",
-                "agent_key",
-                "prompt_version",
-                "status",
-                "escalated",
-                "escalation_at_ms",
-                "started_at",
-                "ended_at",
-            )
-        )
+        for pk, agent_key, prompt_version, status, escalated, escalation_at_ms, duration in session_rows
     }
-    if not sessions:
-        return []
-    ids = list(sessions)
-    for session_id, seq, role, text, start_ms, end_ms, interrupted in (
-        TranscriptTurn.objects.filter(tenant_id=tenant_id, session_id__in=ids)
-        .order_by("session_id", "seq")
-        .values_list("session_id", "seq", "role", "text", "start_ms", "end_ms", "interrupted")
-    ):
-        sessions[session_id].turns.append(Turn(seq, role, text, start_ms, end_ms, bool(interrupted)))
-    for session_id, seq, name, status in (
-        FunctionCall.objects.filter(tenant_id=tenant_id, session_id__in=ids)
-        .order_by("session_id", "seq")
-        .values_list("session_id", "seq", "name", "status")
-    ):
-        sessions[session_id].calls.append(Call(seq, name, status))
-    for session_id, call_seq in ContractFinding.objects.filter(
-        tenant_id=tenant_id, session_id__in=ids, acknowledged_at__isnull=True
-    ).values_list("session_id", "call_seq"):
-        sessions[session_id].open_findings.append(call_seq)
-    for session_id, turn_seq, measured in RecordingTurnTiming.objects.filter(
-        tenant_id=tenant_id, session_id__in=ids, measured_ms__isnull=False
-    ).values_list("session_id", "turn_seq", "measured_ms"):
-        sessions[session_id].measured_ms[turn_seq] = measured
+    for session_id, seq, role, text, start_ms, end_ms, interrupted in turn_rows:
+        if session_id in sessions:
+            sessions[session_id].turns.append(Turn(seq, role, text, start_ms, end_ms, bool(interrupted)))
+    for session_id, seq, name, status in call_rows:
+        if session_id in sessions:
+            sessions[session_id].calls.append(Call(seq, name, status))
+    for session_id, call_seq in finding_rows:
+        if session_id in sessions:
+            sessions[session_id].open_findings.append(call_seq)
+    for session_id, turn_seq, measured in timing_rows:
+        if session_id in sessions:
+            sessions[session_id].measured_ms[turn_seq] = measured
     return list(sessions.values())
 
 

@@ -19,6 +19,7 @@ import ipaddress
 import json
 import re
 import socket
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -318,11 +319,14 @@ def judge_many(tenant_id: int, jobs: list[tuple[object, str, int]]) -> list[Verd
     endpoint = JudgeEndpoint.objects.filter(tenant_id=tenant_id).first()
     if endpoint is None:
         return [_error("No LLM judge endpoint is set up in Settings.")] * len(jobs)
-    found = transcripts(tenant_id, {session_id for session_id, _, _ in jobs})
+    # The ids come as the database gave them (text on PostgreSQL); the ORM's rows key by UUID.
+    found = transcripts(tenant_id, {uuid.UUID(str(session_id)) for session_id, _, _ in jobs})
     with requests.Session() as http, ThreadPoolExecutor(settings.LLM_JUDGE_CONCURRENCY) as pool:
         return list(
             pool.map(
-                lambda job: judge(endpoint, job[1], found[job[0]], max_turns=job[2], http=http),
+                lambda job: judge(
+                    endpoint, job[1], found[uuid.UUID(str(job[0]))], max_turns=job[2], http=http
+                ),
                 jobs,
             )
         )
