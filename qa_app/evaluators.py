@@ -127,6 +127,13 @@ def _says(turn: Turn, phrase: str) -> bool:
     return _phrase(phrase) in turn.words
 
 
+@functools.lru_cache(maxsize=256)
+def _any_phrase(phrases: tuple[str, ...]) -> re.Pattern:
+    """One pattern for "says any of these" (each phrase as ``_says`` matches it): a turn is
+    searched once, not once per phrase."""
+    return re.compile("|".join(re.escape(_phrase(phrase)) for phrase in phrases))
+
+
 def _interpolated(values: list[float], p: float) -> float:
     ordered = sorted(values)
     position = p * (len(ordered) - 1)
@@ -262,7 +269,8 @@ def _forbidden_phrase(facts: CallFacts, config: Mapping) -> Outcome:
 def _escalation_on_request(facts: CallFacts, config: Mapping) -> Outcome:
     phrases = config.get("phrases") or DEFAULT_PERSON_PHRASES
     most = config.get("max_agent_turns_after", 2)
-    asked = next((t for t in facts.turns if t.role == "caller" and any(_says(t, p) for p in phrases)), None)
+    asks = _any_phrase(tuple(phrases)).search
+    asked = next((t for t in facts.turns if t.role == "caller" and asks(t.words)), None)
     if asked is None:
         return Outcome(AutomaticResult.NOT_APPLICABLE, summary="The caller never asked for a person.")
     request = _turn(asked.seq, "the caller asked for a person")
