@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -551,10 +551,10 @@ def call_facts(tenant_id: int, session_ids: list) -> list[CallFacts]:
     (``qa_app.db.facts``). ``session_id`` is the id as the database gives it back."""
     if not session_ids:
         return []
-    connection = reads.children_connection()
-    _, clause, params = reads.ids_clause(connection, tenant_id, session_ids)
-    statements = [(sql.format(ids=clause), params) for sql in facts.facts_statements(connection.vendor)]
-    session_rows, turn_rows, call_rows, finding_rows, timing_rows = reads.fetch_all(connection, statements)
+    reader = reads.children_connection()
+    _, clause, params = reads.ids_clause(reader, tenant_id, session_ids)
+    statements = [(sql.format(ids=clause), params) for sql in facts.facts_statements(reader.vendor)]
+    session_rows, turn_rows, call_rows, finding_rows, timing_rows = reads.fetch_all(reader, statements)
     sessions = {
         pk: CallFacts(
             session_id=pk,
@@ -590,6 +590,26 @@ def sessions_evaluate(
     versions = current_versions(tenant_id) if versions is None else versions
     if not versions or not session_ids:
         return 0
+    return _replace(tenant_id, versions, *_judge(tenant_id, session_ids, versions))
+
+
+def sessions_evaluate_stream(
+    *, tenant_id: int, batches: Iterable[list], versions: list[EvaluatorVersion]
+) -> Iterator[tuple[int, int]]:
+    """``sessions_evaluate`` over a run of batches, yielding (sessions, results) per batch once
+    its results are committed. On PostgreSQL a batch's results are written while the next batch
+    is read and judged (``writes.written_behind``)."""
+    if not versions:
+        return
+    judged = ((len(ids), _judge(tenant_id, ids, versions)) for ids in batches)
+    yield from writes.written_behind(
+        judged, lambda batch: (batch[0], _replace(tenant_id, versions, *batch[1]))
+    )
+
+
+def _judge(tenant_id: int, session_ids: list, versions: list[EvaluatorVersion]) -> tuple[list, list[dict]]:
+    """The finished sessions among these that some version covers, and the result rows of every
+    version in force over them (remote judges asked here, before any transaction opens)."""
     by_agent: dict[str, list[EvaluatorVersion]] = defaultdict(list)
     for version in versions:
         by_agent[version.evaluator.agent_key].append(version)
@@ -617,29 +637,33 @@ def sessions_evaluate(
             ],
         )
         judged += [(item, version, verdict) for (item, version), verdict in zip(asked, verdicts, strict=True)]
-    rows = []
-    for item, version, outcome in judged:
-        rows.append(
-            {
-                "tenant_id": tenant_id,
-                "session_id": item.session_id,
-                "evaluator_id": version.evaluator_id,
-                "evaluator_version_id": version.pk,
-                "result": outcome.result,
-                "score": outcome.score,
-                "summary": outcome.summary[:300],
-                "evidence": outcome.evidence[:50],
-                "created_at": now,
-            }
-        )
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "session_id": item.session_id,
+            "evaluator_id": version.evaluator_id,
+            "evaluator_version_id": version.pk,
+            "result": outcome.result,
+            "score": outcome.score,
+            "summary": outcome.summary[:300],
+            "evidence": outcome.evidence[:50],
+            "created_at": now,
+        }
+        for item, version, outcome in judged
+    ]
+    return [item.session_id for item in facts], rows
+
+
+def _replace(tenant_id: int, versions: list[EvaluatorVersion], session_ids: list, rows: list[dict]) -> int:
+    """Replace what these versions said about these sessions with ``rows``, in one transaction."""
+    if not session_ids:
+        return 0
     with transaction.atomic():
         # Judgments are recomputed from the record: a crash may lose the last of them (the next
         # write or run_evaluators redoes it), so the commit doesn't wait for the disk.
         writes.commit_without_waiting()
         AutomaticEvaluation.objects.filter(
-            tenant_id=tenant_id,
-            session_id__in=[item.session_id for item in facts],
-            evaluator_version__in=versions,
+            tenant_id=tenant_id, session_id__in=session_ids, evaluator_version__in=versions
         ).delete()
         # Rows of these (session, version) pairs were just deleted: COPY on PostgreSQL.
         writes.insert_new_rows(AutomaticEvaluation, rows)

@@ -3,12 +3,17 @@ vectors computed in the INSERT. Elsewhere (SQLite, development) each falls back 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from typing import TypeVar
 
 import orjson
 from django.db import connection
 
 from sessions_app.models import SEARCH_CONFIG, VoiceSession
+
+Prepared = TypeVar("Prepared")
+Written = TypeVar("Written")
 
 
 def search_vectors_refresh(session_ids: list) -> None:
@@ -119,3 +124,40 @@ def commit_without_waiting() -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def written_behind(prepared: Iterable[Prepared], write: Callable[[Prepared], Written]) -> Iterator[Written]:
+    """``write(item)`` for each item of ``prepared`` in order, yielding what each returned.
+
+    On PostgreSQL, outside a transaction, each write runs (and commits) on a second connection in
+    a thread of its own while the next item is prepared on this one: Python prepares while
+    PostgreSQL stores, instead of each waiting for the other. At most one write is in flight and
+    they finish in order, so an error stops the run where it happened (earlier writes stay). Inside
+    a transaction, or elsewhere, the writes run here, one after the other, after their item: a
+    second connection couldn't see this transaction's rows.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        for item in prepared:
+            yield write(item)
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="written-behind") as writer:
+        pending: Future | None = None
+        try:
+            for item in prepared:
+                if pending is not None:
+                    yield pending.result()
+                pending = writer.submit(write, item)
+            if pending is not None:
+                done, pending = pending, None
+                yield done.result()
+        finally:
+            if pending is not None:
+                # Stopped early (an error, or the caller stopped reading): the write in flight
+                # finishes or fails whole; it is not cut off halfway.
+                wait([pending])
+            writer.submit(_close_connection).result()
+
+
+def _close_connection() -> None:
+    """Close the calling thread's connection (Django's are per thread): the writer's, at the end."""
+    connection.close()

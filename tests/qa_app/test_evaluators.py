@@ -9,6 +9,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection  # noqa: F401  (the skipif condition reads it)
 
 from qa_app.evaluators import (
     Call,
@@ -19,10 +20,11 @@ from qa_app.evaluators import (
     evaluator_save,
     sessions_evaluate,
 )
+from qa_app.ingest import session_upsert
 from qa_app.models import AutomaticEvaluation, ContractFinding, EvaluatorVersion
 from sessions_app.errors import ServiceError
 from sessions_app.models import AuditEvent
-from tests.factories import as_json, session_payload
+from tests.factories import TenantFactory, as_json, session_payload
 
 
 def facts(turns=(), calls=(), **extra) -> CallFacts:
@@ -318,6 +320,42 @@ def test_run_evaluators_over_past_sessions(tenant, latency_rule, make_session):
         call_command("run_evaluators", tenant=tenant.slug, since="2026-11-01", evaluator="nope")
     with pytest.raises(CommandError, match="takes a date"):
         call_command("run_evaluators", tenant=tenant.slug, since="yesterday")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="writes behind: PostgreSQL only")
+def test_run_evaluators_outside_a_transaction_judges_every_batch_once():
+    """Outside a transaction on PostgreSQL, each batch's results commit on a second connection
+    while the next batch is judged (``writes.written_behind``): every session once, in order."""
+    tenant = TenantFactory(slug="behind")
+    evaluator_save(tenant=tenant, name="latency", agent_key="billing-agent", kind="response_latency",
+                   config={"max_p95_ms": 2500})  # fmt: skip
+    started = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    sessions = [
+        session_upsert(
+            tenant=tenant, data=session_payload(started_at=started + dt.timedelta(minutes=n))
+        ).session
+        for n in range(7)
+    ]
+    # Judged as they were written (the write queues it; eager Celery runs it at the commit).
+    AutomaticEvaluation.objects.all().delete()
+    out = StringIO()
+    call_command(
+        "run_evaluators", tenant="behind", since="2026-11-01", batch_size=2, stdout=out, stderr=StringIO()
+    )
+    assert "judged 7 session(s), 7 result(s) with latency v1" in out.getvalue()
+    assert sorted(AutomaticEvaluation.objects.values_list("session_id", flat=True)) == sorted(
+        s.pk for s in sessions
+    )
+    call_command(
+        "run_evaluators",
+        tenant="behind",
+        since="2026-11-01",
+        batch_size=3,
+        stdout=StringIO(),
+        stderr=StringIO(),
+    )
+    assert AutomaticEvaluation.objects.count() == 7  # replaced, never duplicated
 
 
 def test_admins_define_evaluators_on_the_agent_page(

@@ -6,7 +6,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_date, parse_datetime
 
-from qa_app.evaluators import FINISHED, current_versions, sessions_evaluate
+from qa_app.evaluators import FINISHED, current_versions, sessions_evaluate_stream
 from sessions_app.models import Tenant, VoiceSession
 
 
@@ -34,6 +34,20 @@ class Command(BaseCommand):
         parser.add_argument("--evaluator", help="Only this evaluator (by name).")
         parser.add_argument("--batch-size", type=int, default=1000, help="Sessions per batch (1000).")
 
+    @staticmethod
+    def _batches(sessions, size: int):
+        """The sessions' ids, ``size`` at a time, in start order (keyset pages: no OFFSET)."""
+        last = None
+        while True:
+            batch = sessions.order_by("started_at", "id")
+            if last is not None:
+                batch = batch.filter(started_at__gte=last[0]).exclude(started_at=last[0], id__lte=last[1])
+            rows = list(batch.values_list("id", "started_at")[:size])
+            if not rows:
+                return
+            yield [pk for pk, _ in rows]
+            last = (rows[-1][1], rows[-1][0])
+
     def handle(self, *args, tenant, since, until, evaluator, batch_size, **options):
         found = Tenant.objects.filter(slug=tenant).first()
         if found is None:
@@ -57,19 +71,11 @@ class Command(BaseCommand):
             sessions = sessions.filter(started_at__lt=_moment(until, "--until"))
         began = time.perf_counter()
         judged = results = 0
-        last = None
-        while True:
-            batch = sessions.order_by("started_at", "id")
-            if last is not None:
-                batch = batch.filter(started_at__gte=last[0]).exclude(started_at=last[0], id__lte=last[1])
-            rows = list(batch.values_list("id", "started_at")[:batch_size])
-            if not rows:
-                break
-            results += sessions_evaluate(
-                tenant_id=found.pk, session_ids=[pk for pk, _ in rows], versions=versions
-            )
-            judged += len(rows)
-            last = (rows[-1][1], rows[-1][0])
+        for count, written in sessions_evaluate_stream(
+            tenant_id=found.pk, batches=self._batches(sessions, batch_size), versions=versions
+        ):
+            judged += count
+            results += written
             self.stderr.write(f"  {judged} sessions")
         seconds = time.perf_counter() - began
         rate = judged / seconds if seconds else 0
